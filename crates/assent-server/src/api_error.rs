@@ -1,0 +1,92 @@
+//! Every way a request can fail, and the JSON answer each one gets.
+//!
+//! The body always names what to fix: `{"error": "<code>", "message": "...", "field": "..."}`.
+
+use assent_core::{BodyError, Rejection};
+use assent_store::StoreError;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::projects::KeyError;
+
+/// Seconds a client is asked to wait when the store is busy or failing.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    /// The one event of a single-event endpoint was rejected.
+    #[error(transparent)]
+    Event(#[from] Rejection),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("origin {0:?} is not in this project's allowed_origins")]
+    Origin(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Body(BodyError::TooLarge { .. })
+            | ApiError::Event(Rejection::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Body(_) | ApiError::Event(_) => StatusCode::BAD_REQUEST,
+            ApiError::Key(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Origin(_) => StatusCode::FORBIDDEN,
+            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// A stable code for clients and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Body(BodyError::TooLarge { .. }) => "too_large",
+            ApiError::Body(BodyError::NotJson(_)) => "invalid_json",
+            ApiError::Body(_) => "invalid_body",
+            ApiError::Event(r) => r.label(),
+            ApiError::Key(_) => "unauthorized",
+            ApiError::Origin(_) => "origin_not_allowed",
+            ApiError::Store(StoreError::QueueFull { .. }) => "queue_full",
+            ApiError::Store(_) => "store_unavailable",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Body(e) => e.field(),
+            ApiError::Event(
+                Rejection::Missing { field, .. } | Rejection::Invalid { field, .. },
+            ) => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = Json(ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+            field: self.field(),
+        });
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "refusing a request for now; the client should retry");
+            (status, [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)], body).into_response()
+        } else {
+            (status, body).into_response()
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! The configuration file: what it may say, and an explanation of every mistake in it.
+//!
+//! The file is read in two passes. TOML and types first (serde reports the first such error
+//! with its position), then every rule about meaning (duplicate keys, bad origins, …), all of
+//! them at once, each with the line it is on and a fix — so `assent check-config` can list
+//! everything wrong in one run instead of one mistake per edit.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use assent_core::IpPolicy;
+use assent_store::Durability;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A validated configuration, ready to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub durability: Durability,
+    pub queue_capacity: usize,
+    /// How long a commit waits for a lock held by another process (a backup, say) before the
+    /// clients are told to retry.
+    pub busy_timeout_ms: u64,
+    pub web: WebSettings,
+    pub projects: Vec<ProjectSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Served at `/sdk/`: the browser tracker's build.
+    pub sdk_dir: PathBuf,
+    /// Served at `/`: the demo shop page.
+    pub demo_dir: PathBuf,
+    /// Whether `/` and `/demo-config.js` are served at all.
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectSettings {
+    pub id: String,
+    pub write_keys: Vec<String>,
+    pub admin_tokens: Vec<String>,
+    /// `None` means any origin (`"*"`).
+    pub allowed_origins: Option<Vec<String>>,
+    pub ip: IpPolicy,
+}
+
+/// One mistake in a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line in the file, when the mistake has a place.
+    pub line: Option<usize>,
+    pub message: String,
+    pub fix: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}\n    fix: {}", self.message, self.fix),
+            None => write!(f, "{}\n    fix: {}", self.message, self.fix),
+        }
+    }
+}
+
+/// Every mistake found in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems {
+    pub source: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(
+            f,
+            "{}: {n} problem{}",
+            self.source,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<Spanned<String>>,
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    store: StoreSection,
+    #[serde(default)]
+    web: WebSection,
+    #[serde(default)]
+    projects: Vec<ProjectSection>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    durability: Option<DurabilityName>,
+    queue_capacity: Option<Spanned<i64>>,
+    busy_timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum DurabilityName {
+    Full,
+    Normal,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WebSection {
+    sdk_dir: Option<PathBuf>,
+    demo_dir: Option<PathBuf>,
+    demo: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectSection {
+    id: Spanned<String>,
+    write_keys: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    admin_tokens: Vec<Spanned<String>>,
+    allowed_origins: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    ip: IpPolicy,
+}
+
+/// Parses and validates a configuration file's text. `source` names it in messages.
+///
+/// ```
+/// use assent_server::config;
+/// let text = "listen = \"127.0.0.1:9000\"\n[[projects]]\nid = \"shop\"\nwrite_keys = [\"pk_shop\"]\n";
+/// let settings = config::parse(text, "assent.toml").unwrap();
+/// assert_eq!(settings.projects[0].id, "shop");
+///
+/// let broken = "listen = \"localhost\"\n[[projects]]\nid = \"shop\"\nwrite_keys = []\n";
+/// let problems = config::parse(broken, "assent.toml").unwrap_err();
+/// assert_eq!(problems.problems.len(), 2);
+/// assert_eq!(problems.problems[0].line, Some(1));
+/// ```
+pub fn parse(text: &str, source: &str) -> Result<Settings, Problems> {
+    let fail = |problems| Problems {
+        source: source.to_string(),
+        problems,
+    };
+    let file: FileConfig =
+        toml::from_str(text).map_err(|e| fail(vec![syntax_problem(text, &e)]))?;
+    let mut check = Checker {
+        text,
+        problems: vec![],
+    };
+    let settings = check.settings(file);
+    if check.problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(fail(check.problems))
+    }
+}
+
+/// Reads, parses and validates a file.
+pub fn load(path: &Path) -> Result<Settings, Problems> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Problems {
+        source: source.clone(),
+        problems: vec![Problem {
+            line: None,
+            message: format!("cannot read the file: {e}"),
+            fix: "check the path given to --config".into(),
+        }],
+    })?;
+    parse(&text, &source)
+}
+
+/// Applies `ASSENT_LISTEN` and `ASSENT_DATA_DIR`, which win over the file.
+pub fn apply_env(
+    settings: &mut Settings,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(), Problems> {
+    if let Some(listen) = env("ASSENT_LISTEN") {
+        settings.listen = listen.parse().map_err(|_| Problems {
+            source: "environment".into(),
+            problems: vec![Problem {
+                line: None,
+                message: format!("ASSENT_LISTEN={listen:?} is not an address and port"),
+                fix: "use an IP address and a port, e.g. ASSENT_LISTEN=0.0.0.0:8080".into(),
+            }],
+        })?;
+    }
+    if let Some(dir) = env("ASSENT_DATA_DIR") {
+        settings.data_dir = dir.into();
+    }
+    Ok(())
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, span: Option<Range<usize>>, message: String, fix: impl Into<String>) {
+        let line = span.map(|s| line_of(self.text, s.start));
+        self.problems.push(Problem {
+            line,
+            message,
+            fix: fix.into(),
+        });
+    }
+
+    fn settings(&mut self, file: FileConfig) -> Settings {
+        let listen = match &file.listen {
+            None => DEFAULT_LISTEN.parse().expect("the default is an address"),
+            Some(listen) => listen.get_ref().parse().unwrap_or_else(|_| {
+                self.problem(
+                    Some(listen.span()),
+                    format!("`listen = {:?}` is not an IP address and port", listen.get_ref()),
+                    "write e.g. listen = \"127.0.0.1:8080\" (local only) or \"0.0.0.0:8080\" (all interfaces)",
+                );
+                DEFAULT_LISTEN.parse().expect("the default is an address")
+            }),
+        };
+        let queue_capacity = match file.store.queue_capacity {
+            None => 4096,
+            Some(n) if (1..=1_000_000).contains(n.get_ref()) => *n.get_ref() as usize,
+            Some(n) => {
+                self.problem(
+                    Some(n.span()),
+                    format!("`queue_capacity = {}` is out of range", n.get_ref()),
+                    "use a number of requests from 1 to 1000000; the default is 4096",
+                );
+                4096
+            }
+        };
+        let projects = self.projects(file.projects);
+        Settings {
+            listen,
+            data_dir: file.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            durability: match file.store.durability {
+                Some(DurabilityName::Normal) => Durability::Normal,
+                Some(DurabilityName::Full) | None => Durability::Full,
+            },
+            queue_capacity,
+            busy_timeout_ms: file.store.busy_timeout_ms.unwrap_or(5000),
+            web: WebSettings {
+                sdk_dir: file
+                    .web
+                    .sdk_dir
+                    .unwrap_or_else(|| "sdk/browser/dist".into()),
+                demo_dir: file.web.demo_dir.unwrap_or_else(|| "demo".into()),
+                demo: file.web.demo.unwrap_or(true),
+            },
+            projects,
+        }
+    }
+
+    fn projects(&mut self, sections: Vec<ProjectSection>) -> Vec<ProjectSettings> {
+        if sections.is_empty() {
+            self.problem(
+                None,
+                "there is no [[projects]] table, so no write key would be accepted".into(),
+                "add one:\n      [[projects]]\n      id = \"web\"\n      write_keys = [\"pk_...\"]\n      admin_tokens = [\"sk_...\"]",
+            );
+        }
+        let mut ids = HashSet::new();
+        let mut keys = HashSet::new();
+        let all_tokens: HashSet<String> = sections
+            .iter()
+            .flat_map(|p| p.admin_tokens.iter().map(|t| t.get_ref().clone()))
+            .collect();
+        sections
+            .into_iter()
+            .map(|p| {
+                let id = p.id.get_ref();
+                let valid_id = !id.is_empty()
+                    && id.len() <= 64
+                    && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !valid_id {
+                    self.problem(
+                        Some(p.id.span()),
+                        format!("project id {id:?} is not a valid id"),
+                        "use 1 to 64 letters, digits, '-' or '_', e.g. id = \"web-shop\"",
+                    );
+                } else if !ids.insert(id.clone()) {
+                    self.problem(
+                        Some(p.id.span()),
+                        format!("project id {id:?} is used twice"),
+                        "give each [[projects]] table its own id",
+                    );
+                }
+                let write_keys = p.write_keys.as_ref();
+                if write_keys.is_none_or(|k| k.get_ref().is_empty()) {
+                    self.problem(
+                        Some(write_keys.map_or(p.id.span(), Spanned::span)),
+                        format!("project {id:?} has no write key"),
+                        "add write_keys = [\"pk_...\"]: the public key its pages send events with",
+                    );
+                }
+                for key in write_keys.map(Spanned::get_ref).into_iter().flatten() {
+                    self.secret(key, "write key");
+                    if !keys.insert(key.get_ref().clone()) {
+                        self.problem(
+                            Some(key.span()),
+                            format!("write key {:?} is listed twice", key.get_ref()),
+                            "each write key must belong to one project only; remove the copy",
+                        );
+                    }
+                    if all_tokens.contains(key.get_ref()) {
+                        self.problem(
+                            Some(key.span()),
+                            format!("{:?} is both a write key and an admin token", key.get_ref()),
+                            "write keys ship in public web pages; give the admin token a different, secret value",
+                        );
+                    }
+                }
+                for token in &p.admin_tokens {
+                    self.secret(token, "admin token");
+                }
+                let allowed_origins = p.allowed_origins.map(|origins| self.origins(origins));
+                ProjectSettings {
+                    id: id.clone(),
+                    write_keys: p
+                        .write_keys
+                        .map(|k| k.into_inner().into_iter().map(Spanned::into_inner).collect())
+                        .unwrap_or_default(),
+                    admin_tokens: p.admin_tokens.into_iter().map(Spanned::into_inner).collect(),
+                    allowed_origins: allowed_origins.flatten(),
+                    ip: p.ip,
+                }
+            })
+            .collect()
+    }
+
+    fn secret(&mut self, value: &Spanned<String>, what: &str) {
+        let v = value.get_ref();
+        if v.trim().is_empty() || v.chars().any(|c| c.is_whitespace() || c == ':') {
+            self.problem(
+                Some(value.span()),
+                format!("{what} {v:?} is empty or contains spaces or ':'"),
+                "use letters, digits, '_' and '-' only (':' separates user and password in HTTP Basic auth)",
+            );
+        }
+    }
+
+    /// `None` when the list allows every origin.
+    fn origins(&mut self, origins: Vec<Spanned<String>>) -> Option<Vec<String>> {
+        if origins.iter().any(|o| o.get_ref() == "*") {
+            return None;
+        }
+        for o in &origins {
+            let v = o.get_ref();
+            let rest = v
+                .strip_prefix("https://")
+                .or_else(|| v.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') => {}
+                Some(host) if host.ends_with('/') && !host.trim_end_matches('/').contains('/') => {
+                    self.problem(
+                        Some(o.span()),
+                        format!("origin {v:?} ends with '/'"),
+                        format!("browsers send origins without a path: write {:?}", v.trim_end_matches('/')),
+                    )
+                }
+                _ => self.problem(
+                    Some(o.span()),
+                    format!("{v:?} is not an origin"),
+                    "write scheme and host (and port if not the default), e.g. \"https://shop.example\", or \"*\" for any",
+                ),
+            }
+        }
+        Some(origins.into_iter().map(Spanned::into_inner).collect())
+    }
+}
+
+fn syntax_problem(text: &str, e: &toml::de::Error) -> Problem {
+    let message = e.message().trim().to_string();
+    let fix = if let Some(unknown) = unknown_field(&message) {
+        let expected: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
+        match expected
+            .iter()
+            .find(|c| strsim::damerau_levenshtein(unknown, c) <= 2)
+        {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("remove `{unknown}`; allowed here: {}", expected.join(", ")),
+        }
+    } else if message.contains("invalid type") {
+        "give the value the type the message asks for (strings in double quotes, lists in [ ])"
+            .to_string()
+    } else if message.starts_with("missing field") {
+        "add the missing key to the table the line points at".to_string()
+    } else {
+        "fix the TOML syntax at the place shown (https://toml.io explains the format)".to_string()
+    };
+    Problem {
+        line: e.span().map(|s| line_of(text, s.start)),
+        message,
+        fix,
+    }
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        parse(text, "test.toml")
+            .expect_err("the config has a mistake")
+            .problems
+    }
+
+    const VALID: &str = r#"
+listen = "127.0.0.1:8080"
+data_dir = "./data"
+[[projects]]
+id = "demo"
+write_keys = ["pk_demo"]
+admin_tokens = ["sk_demo"]
+allowed_origins = ["*"]
+"#;
+
+    #[test]
+    fn the_documented_example_is_valid() {
+        let s = parse(VALID, "test.toml").unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.projects[0].write_keys, ["pk_demo"]);
+        assert_eq!(s.projects[0].allowed_origins, None);
+        assert_eq!(s.projects[0].ip, IpPolicy::Truncate);
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_its_line_and_a_suggestion() {
+        let p = problems("lisen = \"127.0.0.1:8080\"\n");
+        assert_eq!(p[0].line, Some(1));
+        assert!(
+            p[0].message.contains("unknown field `lisen`"),
+            "{}",
+            p[0].message
+        );
+        assert_eq!(p[0].fix, "did you mean `listen`?");
+    }
+
+    #[test]
+    fn a_wrong_type_is_explained() {
+        let p = problems("listen = 8080\n");
+        assert_eq!(p[0].line, Some(1));
+        assert!(p[0].message.contains("invalid type"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn every_meaning_mistake_is_listed_at_once_with_its_line() {
+        let text = r#"listen = "localhost:80"
+[[projects]]
+id = "a b"
+write_keys = ["pk_1", "pk_1"]
+admin_tokens = ["pk_1"]
+allowed_origins = ["https://shop.example/", "shop.example"]
+[[projects]]
+id = "empty"
+"#;
+        let p = problems(text);
+        let lines: Vec<_> = p.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    Some(1),
+                    "`listen = \"localhost:80\"` is not an IP address and port"
+                ),
+                (Some(3), "project id \"a b\" is not a valid id"),
+                (Some(4), "\"pk_1\" is both a write key and an admin token"),
+                (Some(4), "write key \"pk_1\" is listed twice"),
+                (Some(4), "\"pk_1\" is both a write key and an admin token"),
+                (Some(6), "origin \"https://shop.example/\" ends with '/'"),
+                (Some(6), "\"shop.example\" is not an origin"),
+                (Some(8), "project \"empty\" has no write key"),
+            ]
+        );
+        assert!(p[5].fix.contains("\"https://shop.example\""));
+    }
+
+    #[test]
+    fn no_projects_is_a_mistake() {
+        let p = problems("listen = \"127.0.0.1:8080\"\n");
+        assert!(p[0].message.contains("no [[projects]]"));
+    }
+
+    #[test]
+    fn environment_overrides_win() {
+        let mut s = parse(VALID, "test.toml").unwrap();
+        apply_env(&mut s, |k| match k {
+            "ASSENT_LISTEN" => Some("0.0.0.0:9999".into()),
+            "ASSENT_DATA_DIR" => Some("/var/lib/assent".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.listen.to_string(), "0.0.0.0:9999");
+        assert_eq!(s.data_dir, PathBuf::from("/var/lib/assent"));
+        let err = apply_env(&mut s, |k| (k == "ASSENT_LISTEN").then(|| "nope".into())).unwrap_err();
+        assert!(err.to_string().contains("ASSENT_LISTEN=\"nope\""));
+    }
+}

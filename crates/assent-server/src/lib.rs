@@ -1,0 +1,187 @@
+//! The Assent collector's HTTP face.
+//!
+//! Handlers are thin: they parse a request, call one function, and map the result to an
+//! answer. Decoding and enrichment live in `assent_core` (pure functions), durability in
+//! `assent_store`. What is here is the edge: routing, keys, CORS, limits, and turning every
+//! failure into a JSON error that names what to fix ([`api_error`]).
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let settings = assent_server::config::load("assent.toml".as_ref()).unwrap();
+//! let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+//! assent_server::serve(settings, listener, async { tokio::signal::ctrl_c().await.unwrap() })
+//!     .await
+//!     .unwrap();
+//! # Ok(()) }
+//! ```
+
+pub mod api_error;
+pub mod config;
+mod ingest;
+mod metrics;
+mod ops;
+pub mod projects;
+mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use assent_core::{EventType, Limits};
+use assent_store::{SqliteStore, Store, StoreError, StoreOptions};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{header, HeaderName, Method};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+
+use crate::api_error::ApiError;
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use crate::projects::Projects;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+pub struct AppInner {
+    pub projects: Projects,
+    pub store: Arc<dyn Store>,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+    demo_write_key: Option<String>,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl App {
+    /// Counts a refused request by its error code and passes the result on.
+    fn count_refusal<T>(&self, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        if let Err(e) = &result {
+            self.metrics.refused(e.code());
+        }
+        result
+    }
+}
+
+/// The header a tracker sets on requests that must be handled anonymously.
+pub const ANONYMOUS_HEADER: &str = "x-assent-anonymous";
+
+/// Builds the routes over an already-open store.
+pub fn router(settings: &Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Router {
+    let projects = Projects::new(&settings.projects);
+    let demo_write_key = settings
+        .web
+        .demo
+        .then(|| {
+            settings
+                .projects
+                .first()
+                .and_then(|p| p.write_keys.first().cloned())
+        })
+        .flatten();
+    let limits = Limits::default();
+    let app = App(Arc::new(AppInner {
+        projects,
+        store,
+        metrics,
+        limits,
+        demo_write_key,
+    }));
+
+    let mut ingest = Router::new().route("/v1/batch", post(ingest::batch));
+    for kind in EventType::ALL {
+        let path = format!("/v1/{kind}");
+        ingest = ingest.route(
+            &path,
+            post(
+                move |State(app): State<App>,
+                      ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                      headers,
+                      body| { ingest::single(kind, app, peer, headers, body) },
+            ),
+        );
+    }
+    let ingest = ingest
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(cors(app.clone()));
+
+    let mut routes = Router::new()
+        .merge(ingest)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .nest_service("/sdk", ServeDir::new(&settings.web.sdk_dir));
+    if settings.web.demo {
+        routes = routes
+            .route("/demo-config.js", get(web::demo_config))
+            .fallback_service(ServeDir::new(&settings.web.demo_dir));
+    }
+    routes.with_state(app)
+}
+
+/// CORS for ingest. A preflight carries no write key, so it is answered for any origin that
+/// some project allows; the request itself is then checked against its own project.
+fn cors(app: App) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            app.projects.any_allows_origin(origin)
+        }))
+        .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static(ANONYMOUS_HEADER),
+        ])
+        .allow_credentials(true)
+        .max_age(std::time::Duration::from_secs(24 * 60 * 60))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the HTTP server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the collector on `listener` until `shutdown` resolves, then stops taking requests,
+/// lets those in flight finish, and commits everything that was acknowledged.
+pub async fn serve(
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let metrics = Arc::new(Metrics::default());
+    let on_commit = {
+        let metrics = metrics.clone();
+        Box::new(move |stats: &assent_store::CommitStats| metrics.committed(stats))
+    };
+    let store = Arc::new(SqliteStore::open(
+        &settings.data_dir,
+        StoreOptions {
+            durability: settings.durability,
+            queue_capacity: settings.queue_capacity,
+            on_commit: Some(on_commit),
+            busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
+            ..StoreOptions::default()
+        },
+    )?);
+    let app = router(&settings, store.clone(), metrics);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    // Every handler has answered by now; commit whatever is still queued and stop the writer.
+    store.close();
+    tracing::info!("stopped; everything acknowledged is committed");
+    Ok(())
+}

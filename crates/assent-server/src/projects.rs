@@ -1,0 +1,186 @@
+//! Which project a request belongs to, decided by its write key.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use assent_core::IpPolicy;
+use axum::http::{header, HeaderMap, HeaderValue};
+use base64::Engine;
+
+use crate::config::ProjectSettings;
+
+/// A project as the running server sees it.
+#[derive(Debug)]
+pub struct Project {
+    pub id: Arc<str>,
+    pub ip: IpPolicy,
+    /// `None` allows every origin.
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+impl Project {
+    pub fn allows_origin(&self, origin: &HeaderValue) -> bool {
+        match &self.allowed_origins {
+            None => true,
+            Some(list) => list.iter().any(|o| o.as_bytes() == origin.as_bytes()),
+        }
+    }
+}
+
+/// Why a request could not be tied to a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "no write key: send it as HTTP Basic auth user name (`key:`) or in a `writeKey` field"
+    )]
+    Missing,
+    #[error("unknown write key")]
+    Unknown,
+    #[error("an admin token is not a write key: admin tokens are secret and are never accepted for ingest")]
+    AdminToken,
+    #[error("the Authorization header is not HTTP Basic auth with the write key as user name")]
+    Malformed,
+}
+
+/// Every project, indexed by its write keys.
+#[derive(Debug, Default)]
+pub struct Projects {
+    by_write_key: HashMap<String, Arc<Project>>,
+    admin_tokens: Vec<String>,
+    all: Vec<Arc<Project>>,
+}
+
+impl Projects {
+    pub fn new(settings: &[ProjectSettings]) -> Projects {
+        let mut projects = Projects::default();
+        for p in settings {
+            let project = Arc::new(Project {
+                id: p.id.as_str().into(),
+                ip: p.ip,
+                allowed_origins: p.allowed_origins.clone(),
+            });
+            for key in &p.write_keys {
+                projects.by_write_key.insert(key.clone(), project.clone());
+            }
+            projects.admin_tokens.extend(p.admin_tokens.iter().cloned());
+            projects.all.push(project);
+        }
+        projects
+    }
+
+    /// Whether any project accepts requests from this origin (for CORS preflights, which
+    /// carry no key).
+    pub fn any_allows_origin(&self, origin: &HeaderValue) -> bool {
+        self.all.iter().any(|p| p.allows_origin(origin))
+    }
+
+    /// The project of a request: the `Authorization: Basic` user name wins over a `writeKey`
+    /// in the body, as in Segment's API.
+    pub fn for_ingest(
+        &self,
+        headers: &HeaderMap,
+        body_key: Option<&str>,
+    ) -> Result<&Arc<Project>, KeyError> {
+        let header_key = headers
+            .get(header::AUTHORIZATION)
+            .map(basic_user)
+            .transpose()?;
+        let key = header_key
+            .as_deref()
+            .or(body_key)
+            .ok_or(KeyError::Missing)?;
+        match self.by_write_key.get(key) {
+            Some(project) => Ok(project),
+            None if self.admin_tokens.iter().any(|t| t == key) => Err(KeyError::AdminToken),
+            None => Err(KeyError::Unknown),
+        }
+    }
+}
+
+/// The user name of `Authorization: Basic base64(user:password)`.
+fn basic_user(value: &HeaderValue) -> Result<String, KeyError> {
+    let encoded = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
+        .ok_or(KeyError::Malformed)?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| KeyError::Malformed)?;
+    let text = String::from_utf8(decoded).map_err(|_| KeyError::Malformed)?;
+    let user = text.split(':').next().unwrap_or_default();
+    if user.is_empty() {
+        return Err(KeyError::Missing);
+    }
+    Ok(user.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn projects() -> Projects {
+        Projects::new(&[ProjectSettings {
+            id: "demo".into(),
+            write_keys: vec!["pk_demo".into()],
+            admin_tokens: vec!["sk_demo".into()],
+            allowed_origins: None,
+            ip: IpPolicy::Truncate,
+        }])
+    }
+
+    fn basic(user_pass: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(user_pass);
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Basic {encoded}").parse().unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn the_key_comes_from_basic_auth_or_the_body() {
+        let p = projects();
+        assert_eq!(&*p.for_ingest(&basic("pk_demo:"), None).unwrap().id, "demo");
+        assert_eq!(
+            &*p.for_ingest(&HeaderMap::new(), Some("pk_demo")).unwrap().id,
+            "demo"
+        );
+        assert_eq!(
+            p.for_ingest(&HeaderMap::new(), None).unwrap_err(),
+            KeyError::Missing
+        );
+        assert_eq!(
+            p.for_ingest(&basic("pk_other:"), None).unwrap_err(),
+            KeyError::Unknown
+        );
+    }
+
+    #[test]
+    fn an_admin_token_never_opens_ingest() {
+        let p = projects();
+        assert_eq!(
+            p.for_ingest(&basic("sk_demo:"), None).unwrap_err(),
+            KeyError::AdminToken
+        );
+        assert_eq!(
+            p.for_ingest(&HeaderMap::new(), Some("sk_demo"))
+                .unwrap_err(),
+            KeyError::AdminToken
+        );
+    }
+
+    #[test]
+    fn a_broken_authorization_header_is_named() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Bearer pk_demo".parse().unwrap());
+        assert_eq!(
+            projects().for_ingest(&h, Some("pk_demo")).unwrap_err(),
+            KeyError::Malformed
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! Where acknowledged events live, and the promise that makes an acknowledgement mean something.
+//!
+//! The collector answers `200` only after the events of a request are committed to disk. Doing
+//! that one request at a time would cost one disk flush per request; instead a single writer
+//! thread takes every request that is waiting, commits them all in one transaction (*group
+//! commit*), and only then acknowledges each. Under load a flush is shared by thousands of
+//! events; when idle, a lone event is committed at once.
+//!
+//! `(project, messageId)` is unique, so a client that retries a batch whose answer it never saw
+//! adds nothing: the retry is counted as duplicates and acknowledged.
+//!
+//! [`Store`] is what the server needs from any store; [`SqliteStore`] is the embedded default.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use assent_core::{decode, enrich, IpPolicy, Limits, Received};
+//! use assent_store::{SqliteStore, Store, StoreOptions};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = SqliteStore::open(dir.path(), StoreOptions::default()).unwrap();
+//! let body = br#"{"batch":[{"type":"track","event":"Opened","messageId":"m1"}]}"#;
+//! let (events, _) = enrich::batch(
+//!     decode::batch(body, &Limits::default()).unwrap(),
+//!     &Received::now(None),
+//!     IpPolicy::Truncate,
+//! );
+//! let first = store.append("demo".into(), events.clone()).unwrap().await.unwrap();
+//! let retry = store.append("demo".into(), events).unwrap().await.unwrap();
+//! assert_eq!((first.inserted, retry.duplicates), (1, 1));
+//! store.close();
+//! # }
+//! ```
+
+mod ack;
+mod schema;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use assent_core::StoredEvent;
+use thiserror::Error;
+
+pub use ack::Ack;
+pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
+
+/// What the collector needs from a store.
+pub trait Store: Send + Sync + 'static {
+    /// Queues events for durable commit. The returned [`Ack`] resolves once they are on disk;
+    /// an immediate `Err` means the store cannot take them now (the client should retry).
+    fn append(
+        &self,
+        project: Arc<str>,
+        events: Vec<StoredEvent>,
+    ) -> Result<Ack<AppendReport>, StoreError>;
+
+    /// Proves the store can commit right now, through the same path as events.
+    fn probe(&self) -> Result<Ack<()>, StoreError>;
+
+    /// Events accepted but not yet committed.
+    fn queue_depth(&self) -> usize;
+}
+
+/// The result of one append, once durable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppendReport {
+    pub inserted: usize,
+    /// Events whose `messageId` was already stored for the project: retries, not new data.
+    pub duplicates: usize,
+}
+
+/// One group commit, for metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitStats {
+    pub requests: usize,
+    pub events: usize,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, Error)]
+pub enum StoreError {
+    #[error("the write queue is full ({capacity} requests waiting); retry shortly")]
+    QueueFull { capacity: usize },
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("the store could not commit: {0}")]
+    Commit(String),
+    #[error("cannot open the store at {path}: {reason}")]
+    Open { path: String, reason: String },
+}

@@ -1,0 +1,46 @@
+//! The SQLite schema, as an ordered list of migrations tracked by `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema one version forward. Never edit a released entry; append.
+const MIGRATIONS: &[&str] = &[
+    // v1: events. `event` holds the track event name or the page/screen name. Subject indexes
+    // are partial: most anonymous traffic has no user id and should not pay for the index.
+    "CREATE TABLE events (
+        id           INTEGER PRIMARY KEY,
+        project      TEXT NOT NULL,
+        message_id   TEXT NOT NULL,
+        type         TEXT NOT NULL,
+        event        TEXT,
+        anonymous_id TEXT,
+        user_id      TEXT,
+        group_id     TEXT,
+        session_id   INTEGER,
+        sequence     INTEGER,
+        timestamp    INTEGER NOT NULL,
+        sent_at      INTEGER,
+        received_at  INTEGER NOT NULL,
+        ip           TEXT,
+        payload      TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX events_by_message ON events (project, message_id);
+    CREATE INDEX events_by_user ON events (project, user_id) WHERE user_id IS NOT NULL;
+    CREATE INDEX events_by_anonymous_id ON events (project, anonymous_id) WHERE anonymous_id IS NOT NULL;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+];
+
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version == 0 {
+        // Must precede the first table: it lets retention give disk space back later without
+        // a full VACUUM that would block ingest.
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+    }
+    for (i, sql) in (0i64..).zip(MIGRATIONS).skip(version.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,328 @@
+//! The embedded store: one SQLite file in WAL mode, one writer thread doing group commit.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use assent_core::StoredEvent;
+use rusqlite::{params, Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use crate::{schema, Ack, AppendReport, CommitStats, Store, StoreError};
+
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Flush the WAL on every commit: acknowledged events survive a power cut.
+    #[default]
+    Full,
+    /// Leave the flush to the OS: acknowledged events survive a crash of the collector
+    /// (`kill -9`) but not of the machine. Faster on slow disks.
+    Normal,
+}
+
+/// Called after every commit, on the writer thread.
+pub type CommitHook = Box<dyn Fn(&CommitStats) + Send>;
+
+pub struct StoreOptions {
+    pub durability: Durability,
+    /// Requests that may wait for the writer before new ones are refused with a retry hint.
+    pub queue_capacity: usize,
+    /// The most events one transaction takes; bounds the latency of a single commit.
+    pub max_group_events: usize,
+    /// Called after every commit (for metrics); runs on the writer thread, so keep it cheap.
+    pub on_commit: Option<CommitHook>,
+    /// How long a commit waits for a lock held by another process before it fails (and the
+    /// clients are told to retry).
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::Full,
+            queue_capacity: 4096,
+            max_group_events: 50_000,
+            on_commit: None,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+enum Job {
+    Append {
+        project: Arc<str>,
+        events: Vec<StoredEvent>,
+        ack: oneshot::Sender<Result<AppendReport, StoreError>>,
+    },
+    Probe {
+        ack: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Everything queued before this is committed; then the writer exits.
+    Close,
+}
+
+pub struct SqliteStore {
+    path: PathBuf,
+    jobs: SyncSender<Job>,
+    capacity: usize,
+    waiting_events: Arc<AtomicUsize>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SqliteStore {
+    /// The file the store keeps its events in, inside a data directory.
+    pub const FILE: &'static str = "events.db";
+
+    /// Opens (creating if needed) `dir/events.db` and starts the writer.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<SqliteStore, StoreError> {
+        let path = dir.join(Self::FILE);
+        let open_error = |reason: String| StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+        let conn = open_writer(&path, &options).map_err(|e| open_error(e.to_string()))?;
+        let (jobs, queue) = mpsc::sync_channel(options.queue_capacity);
+        let waiting_events = Arc::new(AtomicUsize::new(0));
+        let writer = Writer {
+            conn,
+            queue,
+            waiting_events: waiting_events.clone(),
+            max_group_events: options.max_group_events,
+            on_commit: options.on_commit,
+        };
+        let handle = std::thread::Builder::new()
+            .name("assent-writer".into())
+            .spawn(move || writer.run())
+            .map_err(|e| open_error(e.to_string()))?;
+        Ok(SqliteStore {
+            path,
+            jobs,
+            capacity: options.queue_capacity,
+            waiting_events,
+            writer: Mutex::new(Some(handle)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A read-only connection, for queries that must not hold up the writer.
+    pub fn reader(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
+    /// Commits everything already queued, then stops the writer. Appends after this fail with
+    /// [`StoreError::Closed`]. Safe to call more than once.
+    pub fn close(&self) {
+        let handle = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = handle {
+            // A blocking send: the close must queue behind every acknowledged-to-be append.
+            let _ = self.jobs.send(Job::Close);
+            let _ = handle.join();
+        }
+    }
+
+    fn submit(&self, job: Job) -> Result<(), StoreError> {
+        self.jobs.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => StoreError::QueueFull {
+                capacity: self.capacity,
+            },
+            TrySendError::Disconnected(_) => StoreError::Closed,
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn append(
+        &self,
+        project: Arc<str>,
+        events: Vec<StoredEvent>,
+    ) -> Result<Ack<AppendReport>, StoreError> {
+        let (ack, answer) = Ack::channel();
+        let count = events.len();
+        self.waiting_events.fetch_add(count, Ordering::Relaxed);
+        self.submit(Job::Append {
+            project,
+            events,
+            ack,
+        })
+        .inspect_err(|_| {
+            self.waiting_events.fetch_sub(count, Ordering::Relaxed);
+        })?;
+        Ok(answer)
+    }
+
+    fn probe(&self) -> Result<Ack<()>, StoreError> {
+        let (ack, answer) = Ack::channel();
+        self.submit(Job::Probe { ack })?;
+        Ok(answer)
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.waiting_events.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(options.busy_timeout)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    let synchronous = match options.durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "cache_size", -64_000)?; // 64 MB: keeps the indexes hot
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events
+    (project, message_id, type, event, anonymous_id, user_id, group_id, session_id, sequence,
+     timestamp, sent_at, received_at, ip, payload)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+struct Writer {
+    conn: Connection,
+    queue: Receiver<Job>,
+    waiting_events: Arc<AtomicUsize>,
+    max_group_events: usize,
+    on_commit: Option<CommitHook>,
+}
+
+impl Writer {
+    fn run(mut self) {
+        let mut closing = false;
+        while !closing {
+            let Ok(first) = self.queue.recv() else { break };
+            // Take whatever else is already waiting: this is the group in group commit.
+            let mut group = vec![first];
+            let mut events = group_events(&group[0]);
+            while events < self.max_group_events {
+                match self.queue.try_recv() {
+                    Ok(job) => {
+                        events += group_events(&job);
+                        group.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            closing = group.iter().any(|job| matches!(job, Job::Close));
+            self.commit(group, events);
+        }
+        tracing::debug!("store writer stopped");
+    }
+
+    fn commit(&mut self, group: Vec<Job>, events: usize) {
+        let started = Instant::now();
+        let requests = group.len();
+        let outcome = self
+            .write(&group)
+            .map_err(|e| StoreError::Commit(e.to_string()));
+        self.waiting_events.fetch_sub(events, Ordering::Relaxed);
+        match &outcome {
+            Err(e) => {
+                tracing::error!(error = %e, events, "commit failed; clients are told to retry")
+            }
+            Ok(_) => {
+                if let Some(on_commit) = &self.on_commit {
+                    let duration = started.elapsed();
+                    on_commit(&CommitStats {
+                        requests,
+                        events,
+                        duration,
+                    });
+                }
+            }
+        }
+        // Acknowledge only now, after COMMIT has returned.
+        let mut reports = outcome.iter().flatten().copied();
+        for job in group {
+            match job {
+                Job::Append { ack, .. } => {
+                    let answer = match &outcome {
+                        Ok(_) => Ok(reports.next().expect("one report per append")),
+                        Err(e) => Err(e.clone()),
+                    };
+                    let _ = ack.send(answer);
+                }
+                Job::Probe { ack } => {
+                    let _ = ack.send(outcome.as_ref().map(|_| ()).map_err(Clone::clone));
+                }
+                Job::Close => {}
+            }
+        }
+    }
+
+    /// One transaction for the whole group; returns a report per append job, in order.
+    fn write(&mut self, group: &[Job]) -> rusqlite::Result<Vec<AppendReport>> {
+        let tx = self.conn.transaction()?;
+        let mut reports = Vec::with_capacity(group.len());
+        {
+            let mut insert = tx.prepare_cached(INSERT_EVENT)?;
+            for job in group {
+                match job {
+                    Job::Append {
+                        project, events, ..
+                    } => {
+                        let mut report = AppendReport::default();
+                        for e in events {
+                            let inserted = insert.execute(params![
+                                project.as_ref(),
+                                e.message_id,
+                                e.kind.as_str(),
+                                e.name,
+                                e.anonymous_id,
+                                e.user_id,
+                                e.group_id,
+                                e.session_id,
+                                e.sequence,
+                                e.timestamp_ms,
+                                e.sent_at_ms,
+                                e.received_at_ms,
+                                e.ip,
+                                e.payload,
+                            ])?;
+                            if inserted == 1 {
+                                report.inserted += 1;
+                            } else {
+                                report.duplicates += 1;
+                            }
+                        }
+                        reports.push(report);
+                    }
+                    Job::Probe { .. } => {
+                        tx.execute(
+                            "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', strftime('%s','now'))",
+                            [],
+                        )?;
+                    }
+                    Job::Close => {}
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(reports)
+    }
+}
+
+fn group_events(job: &Job) -> usize {
+    match job {
+        Job::Append { events, .. } => events.len(),
+        Job::Probe { .. } | Job::Close => 0,
+    }
+}

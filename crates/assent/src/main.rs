@@ -1,0 +1,142 @@
+//! `assent`: the collector binary. See `assent --help`.
+
+mod development;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use assent_server::config::{self, Settings};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "assent",
+    version,
+    about = "Consent-first product analytics you host yourself"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector. Without --config, runs a development project on ./data and prints
+    /// its keys.
+    Serve {
+        /// The configuration file (TOML). ASSENT_LISTEN and ASSENT_DATA_DIR override it.
+        #[arg(long, env = "ASSENT_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Check a configuration file and explain every mistake in it, with its line and a fix.
+    CheckConfig {
+        /// The configuration file to check.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { file } => match config::load(&file) {
+            Ok(settings) => {
+                println!(
+                    "{}: OK ({} project{}, listening on {}, data in {})",
+                    file.display(),
+                    settings.projects.len(),
+                    if settings.projects.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
+                    settings.listen,
+                    settings.data_dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(problems) => {
+                eprint!("{problems}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Serve { config } => serve(config),
+    }
+}
+
+fn serve(config: Option<PathBuf>) -> ExitCode {
+    init_logging();
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let settings = match config {
+        Some(path) => {
+            config::load(&path).and_then(|mut s| config::apply_env(&mut s, env).map(|()| s))
+        }
+        None => development::settings(env),
+    };
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(problems) => {
+            eprint!("{problems}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts on any supported OS");
+    match runtime.block_on(run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("assent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    // Tests and scripts read this line to find a random port: keep its shape.
+    println!("assent listening on http://{addr}");
+    tracing::info!(%addr, data_dir = %settings.data_dir.display(), "collector started");
+    assent_server::serve(settings, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight and committing them");
+}
+
+/// Logs to stderr; `RUST_LOG` takes the usual `target=level` list (default `info`).
+fn init_logging() {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    let filter: Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+}

@@ -1,0 +1,63 @@
+import type { ConsentSnapshot } from './consent'
+import type { PageContext } from './page-context'
+
+export type EventType = 'track' | 'page' | 'screen' | 'identify' | 'group' | 'alias' | 'consent'
+
+/**
+ * How anonymous an event is (DESIGN §3): `full` carries no identifier at all, `session` only
+ * the session id and sequence, `server` is `full` plus a request to the collector to keep
+ * no IP and set no cookie (the `X-Assent-Anonymous: 1` header).
+ */
+export type AnonymousLevel = 'full' | 'session' | 'server'
+
+export type Properties = Record<string, unknown>
+
+/** The wire event: the Segment Spec plus `sessionId`, `sequence` and `context.consent`. */
+export interface AssentEvent {
+  messageId: string
+  type: EventType
+  event?: string
+  name?: string
+  properties?: Properties
+  traits?: Properties
+  anonymousId?: string
+  userId?: string
+  groupId?: string
+  previousId?: string
+  sessionId?: number
+  sequence?: number
+  timestamp: string
+  context: {
+    /** The consent at capture time; anonymous events omit the consent id, which would link them. */
+    consent: Partial<ConsentSnapshot>
+    anonymous: false | AnonymousLevel
+    page: PageContext
+    userAgent: string
+    locale: string
+    library: { name: string; version: string }
+  }
+}
+
+/**
+ * An event waiting for delivery. `needs` lists the consent categories its content depends
+ * on, so withdrawing one drops exactly the events captured under it (hard rule 3).
+ */
+export interface QueuedEvent {
+  event: AssentEvent
+  needs: string[]
+  /** JSON size in bytes, for batching by bytes. */
+  bytes: number
+}
+
+/**
+ * Events of different anonymity never share a batch: anonymous and identified ones must not
+ * (hard rule 4), and the `server` level is asked for per request, so it cannot mix either.
+ */
+export function batchKey(item: QueuedEvent): string {
+  return String(item.event.context.anonymous)
+}
+
+/** `server`-level anonymity is requested from the collector with a header, per request. */
+export function wantsServerAnonymity(item: QueuedEvent): boolean {
+  return item.event.context.anonymous === 'server'
+}

@@ -1,0 +1,42 @@
+/**
+ * `context.page` for every event. Ad click ids (gclid, fbclid, …) are marketing data:
+ * they are cut from URLs unless `marketing` is granted. Our own cross-domain parameter
+ * carries an identifier and is always cut.
+ */
+export interface PageContext {
+  path: string
+  referrer: string
+  search: string
+  title: string
+  url: string
+}
+
+export const CLICK_ID_PARAMS = ['gclid', 'gbraid', 'wbraid', 'dclid', 'gclsrc', 'fbclid', 'msclkid', 'ttclid', 'twclid', 'li_fat_id', 'epik', 'rdt_cid', 'irclid', 'yclid', 'sccid', 'mc_eid']
+
+/** Remove the named query parameters; `removed` tells whether any was there. */
+export function stripParams(url: string, names: string[]): { url: string; removed: boolean } {
+  let u: URL
+  try {
+    u = new URL(url, 'http://x')
+  } catch {
+    return { url, removed: false }
+  }
+  const found = names.filter((n) => u.searchParams.has(n))
+  if (!found.length) return { url, removed: false }
+  for (const n of found) u.searchParams.delete(n)
+  // Only the query changes; keep the input's form (absolute URL, or a bare `?search`).
+  const q = url.indexOf('?')
+  const hash = url.indexOf('#', q)
+  const search = u.searchParams.toString()
+  return { url: url.slice(0, q) + (search ? '?' + search : '') + (hash < 0 ? '' : url.slice(hash)), removed: true }
+}
+
+/** The page as the event will report it, and whether a click id was kept (then the event needs `marketing`). */
+export function pageContext(keepClickIds: boolean, linkParam: string): { page: PageContext; clickIds: boolean } {
+  const cut = keepClickIds ? [linkParam] : [linkParam, ...CLICK_ID_PARAMS]
+  const url = stripParams(location.href, cut).url
+  const referrer = stripParams(document.referrer, cut).url
+  const search = stripParams(location.search, cut).url
+  const clickIds = keepClickIds && stripParams(location.href, CLICK_ID_PARAMS).removed
+  return { page: { path: location.pathname, referrer, search, title: document.title, url }, clickIds }
+}
