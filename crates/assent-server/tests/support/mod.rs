@@ -1,0 +1,129 @@
+//! A real collector on a random port, over a real SQLite file in a temporary directory.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::net::SocketAddr;
+
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+pub const WRITE_KEY: &str = "pk_demo";
+pub const ADMIN_TOKEN: &str = "sk_demo_secret";
+
+pub struct TestServer {
+    pub url: String,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with("127.0.0.1:0", "", "").await
+    }
+
+    /// `store` is added to the `[store]` table, `project` to the one project's table.
+    pub async fn start_with(listen: &str, store: &str, project: &str) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "listen = \"{listen}\"\ndata_dir = {:?}\n[store]\n{store}\n[[projects]]\nid = \"demo\"\n\
+             write_keys = [\"{WRITE_KEY}\"]\nadmin_tokens = [\"{ADMIN_TOKEN}\"]\n{project}\n",
+            dir.path().display().to_string()
+        );
+        let settings = assent_server::config::parse(&text, "test config").unwrap();
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            assent_server::serve(settings, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        let server = TestServer {
+            url: format!("http://{addr}"),
+            addr,
+            dir,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        };
+        server.wait_until_ready().await;
+        server
+    }
+
+    /// The store opens inside `serve`; tests that touch the file must not race it.
+    async fn wait_until_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(res) = self.http.get(format!("{}/readyz", self.url)).send().await {
+                if res.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the collector did not become ready within 2 s");
+    }
+
+    /// A connection of our own to the store's file, as any SQLite tool would open it.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.path().join("events.db")).unwrap()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// Posts `body` with the write key as HTTP Basic user; returns status and JSON answer.
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .basic_auth(WRITE_KEY, Some(""))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        answer(res).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        builder: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> (u16, Value) {
+        let req = builder(self.http.post(format!("{}{path}", self.url)));
+        answer(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap();
+        self.dir
+    }
+}
+
+pub async fn answer(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let json =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, json)
+}
+
+pub fn track(message_id: &str) -> Value {
+    json!({"type": "track", "event": "Order Completed", "messageId": message_id,
+           "anonymousId": "anon-1", "properties": {"total": 42.5}})
+}
