@@ -5,7 +5,7 @@
  */
 ;(function (w, d, src) {
   if (w.Assent) return
-  var methods = 'track page identify group alias flush setConsent setGoogleConsent optOut optIn enableAnonymous disableAnonymous clearUserData reset'.split(' ')
+  var methods = 'track page identify group alias flush setConsent optOut optIn enableAnonymous disableAnonymous clearUserData reset'.split(' ')
   var stubs = []
   w.Assent = {
     stubs: stubs,

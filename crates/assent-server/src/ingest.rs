@@ -14,7 +14,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::api_error::ApiError;
-use crate::App;
+use crate::{App, ANONYMOUS_HEADER, SNOWPLOW_ANONYMOUS_HEADER};
 
 /// The answer to an accepted request.
 #[derive(Debug, Serialize)]
@@ -82,7 +82,10 @@ async fn ingest(
             ));
         }
     }
-    let received = Received::now(Some(peer.ip()));
+    // An anonymous request leaves no address behind, not even a truncated one (DESIGN §6).
+    let anonymous =
+        headers.contains_key(ANONYMOUS_HEADER) || headers.contains_key(SNOWPLOW_ANONYMOUS_HEADER);
+    let received = Received::now((!anonymous).then(|| peer.ip()));
     let (events, rejected) = enrich::batch(batch, &received, project.ip);
     for r in &rejected {
         app.metrics.rejected(r.rejection.label());

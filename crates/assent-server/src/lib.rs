@@ -72,6 +72,8 @@ impl App {
 
 /// The header a tracker sets on requests that must be handled anonymously.
 pub const ANONYMOUS_HEADER: &str = "x-assent-anonymous";
+/// Snowplow's tracker says the same with this header.
+pub const SNOWPLOW_ANONYMOUS_HEADER: &str = "sp-anonymous";
 
 /// Builds the routes over an already-open store.
 pub fn router(settings: &Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Router {
@@ -138,7 +140,10 @@ fn cors(app: App) -> CorsLayer {
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
             HeaderName::from_static(ANONYMOUS_HEADER),
+            HeaderName::from_static(SNOWPLOW_ANONYMOUS_HEADER),
         ])
+        // A tracker on another origin must be able to read how long to back off.
+        .expose_headers([header::RETRY_AFTER])
         .allow_credentials(true)
         .max_age(std::time::Duration::from_secs(24 * 60 * 60))
 }

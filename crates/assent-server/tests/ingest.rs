@@ -404,3 +404,48 @@ async fn an_ip_policy_of_drop_stores_no_address() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_anonymous_request_stores_no_address_at_all() {
+    let server = TestServer::start().await;
+    for (i, header) in ["x-assent-anonymous", "sp-anonymous"]
+        .into_iter()
+        .enumerate()
+    {
+        let (status, _) = server
+            .post_raw("/v1/batch", |r| {
+                r.basic_auth(WRITE_KEY, Some(""))
+                    .header(header, "1")
+                    .json(&json!({"batch": [track(&format!("anon-{i}"))]}))
+            })
+            .await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(
+        server.count("SELECT count(*) FROM events WHERE ip IS NULL"),
+        2
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM events WHERE payload LIKE '%127.0.0%'"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_tracker_on_another_origin_can_read_retry_after() {
+    let server = TestServer::start().await;
+    let res = server
+        .http
+        .post(format!("{}/v1/batch", server.url))
+        .header("origin", "https://shop.example")
+        .basic_auth(WRITE_KEY, Some(""))
+        .json(&json!({"batch": []}))
+        .send()
+        .await
+        .unwrap();
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("retry-after"), "{exposed}");
+}

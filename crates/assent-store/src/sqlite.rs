@@ -71,6 +71,7 @@ pub struct SqliteStore {
     capacity: usize,
     waiting_events: Arc<AtomicUsize>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Checkpointer,
 }
 
 impl SqliteStore {
@@ -99,12 +100,14 @@ impl SqliteStore {
             .name("assent-writer".into())
             .spawn(move || writer.run())
             .map_err(|e| open_error(e.to_string()))?;
+        let checkpointer = Checkpointer::start(&path).map_err(|e| open_error(e.to_string()))?;
         Ok(SqliteStore {
             path,
             jobs,
             capacity: options.queue_capacity,
             waiting_events,
             writer: Mutex::new(Some(handle)),
+            checkpointer,
         })
     }
 
@@ -127,6 +130,7 @@ impl SqliteStore {
             // A blocking send: the close must queue behind every acknowledged-to-be append.
             let _ = self.jobs.send(Job::Close);
             let _ = handle.join();
+            self.checkpointer.stop();
         }
     }
 
@@ -187,6 +191,10 @@ fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connecti
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "cache_size", -64_000)?; // 64 MB: keeps the indexes hot
+                                                      // Checkpoints (copying the WAL back into the main file) run on their own thread: done by
+                                                      // the writer they would stall every commit behind them for a quarter of its time.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     schema::migrate(&mut conn)?;
     Ok(conn)
 }
@@ -324,5 +332,49 @@ fn group_events(job: &Job) -> usize {
     match job {
         Job::Append { events, .. } => events.len(),
         Job::Probe { .. } | Job::Close => 0,
+    }
+}
+
+/// Copies committed pages from the WAL into the main file, off the writer's path.
+///
+/// `PASSIVE` checkpoints never block the writer; the WAL restarts from its beginning once a
+/// checkpoint has caught up, so it stays small under any load the writer can sustain.
+struct Checkpointer {
+    stop: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
+}
+
+impl Checkpointer {
+    const EVERY: Duration = Duration::from_millis(200);
+
+    fn start(path: &Path) -> rusqlite::Result<Checkpointer> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let handle = std::thread::Builder::new()
+            .name("assent-checkpoint".into())
+            .spawn(move || {
+                let checkpoint = |mode: &str| {
+                    let sql = format!("PRAGMA wal_checkpoint({mode})");
+                    if let Err(e) = conn.query_row(&sql, [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                    }
+                };
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Self::EVERY) {
+                    checkpoint("PASSIVE");
+                }
+                // The writer has stopped: leave a compact main file and an empty WAL.
+                checkpoint("TRUNCATE");
+            })
+            .expect("a thread can be spawned");
+        Ok(Checkpointer {
+            stop: Mutex::new(Some((stop, handle))),
+        })
+    }
+
+    fn stop(&self) {
+        if let Some((stop, handle)) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            drop(stop);
+            let _ = handle.join();
+        }
     }
 }

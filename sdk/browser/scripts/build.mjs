@@ -11,6 +11,7 @@ rmSync(root + 'dist', { recursive: true, force: true })
 await Promise.all([
   build({ ...common, entryPoints: ['src/global.ts'], format: 'iife', minify: true, outfile: 'dist/assent.min.js' }),
   build({ ...common, entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/assent.esm.js' }),
+  build({ ...common, entryPoints: ['src/consent-adapters-global.ts'], format: 'iife', minify: true, outfile: 'dist/assent-consent-adapters.min.js' }),
   build({ ...common, entryPoints: ['snippet.js'], bundle: false, minify: true, outfile: 'dist/snippet.min.js' }),
 ])
-console.log('built dist/assent.min.js, dist/assent.esm.js, dist/snippet.min.js')
+console.log('built dist/assent.min.js, dist/assent.esm.js, dist/assent-consent-adapters.min.js, dist/snippet.min.js')

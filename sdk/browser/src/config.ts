@@ -27,8 +27,6 @@ export interface AssentConfig {
     respectDoNotTrack?: boolean
     /** Days before a choice must be asked again: refusal 182 (6 months), acceptance 395 (13 months). */
     expiryDays?: { granted?: number; denied?: number }
-    /** Follow the page's IAB TCF v2.2 CMP (`__tcfapi`). */
-    tcf?: boolean
   }
   storage?: StorageStrategy
   cookie?: Partial<Omit<CookieAttributes, 'secure'>> & { secure?: boolean | 'auto' }
@@ -70,7 +68,6 @@ export function resolveConfig(c: AssentConfig, defaultEndpoint: string) {
     respectGPC: consent.respectGPC ?? true,
     respectDoNotTrack: !!consent.respectDoNotTrack,
     expiryDays: { granted: 395, denied: 182, ...consent.expiryDays },
-    tcf: !!consent.tcf,
     storage: c.storage || ('cookieAndLocalStorage' as StorageStrategy),
     cookie: {
       domain: cookie.domain ?? 'auto',

@@ -1,9 +1,16 @@
 import type { ConsentStates, ConsentValue } from './consent'
 
 /**
- * Consent from outside sources, mapped onto our categories. Pure functions; the tracker
- * passes the result to `setConsent`.
+ * Consent from outside sources (Google Consent Mode, an IAB TCF v2.2 CMP), mapped onto our
+ * categories and fed to the tracker's public `setConsent`. Kept out of the core bundle: sites
+ * without a CMP do not pay for it (ESM: import it; IIFE: load assent-consent-adapters.min.js).
  */
+import type { ConsentOptions } from './tracker'
+
+/** The part of a tracker the adapters use. */
+interface ConsentTarget {
+  setConsent(changes: Partial<ConsentStates>, options?: ConsentOptions): void
+}
 
 /** Google Consent Mode v2 parameters (`gtag('consent', 'update', {...})`). */
 export interface GoogleConsentParams {
@@ -43,4 +50,22 @@ export function fromTcf(tc: TcfData): Partial<ConsentStates> {
   const p = (tc.purpose && tc.purpose.consents) || {}
   const all = (...ids: number[]): ConsentValue => (ids.every((i) => p[i]) ? 'granted' : 'denied')
   return { analytics: all(1, 8, 9), functional: all(1, 5, 6), marketing: all(1, 3, 4) }
+}
+
+/** `gtag('consent', 'update', params)`, for Assent: `setGoogleConsent(tracker, params)`. */
+export function setGoogleConsent(tracker: ConsentTarget, params: GoogleConsentParams): void {
+  tracker.setConsent(fromGoogleConsentMode(params), { source: 'google' })
+}
+
+type TcfApi = (command: string, version: number, callback: (tc: TcfData, ok: boolean) => void) => void
+
+/** Follow the page's CMP: every loaded or changed TCF answer becomes a `setConsent` with source `tcf`. */
+export function followTcf(tracker: ConsentTarget, tcfapi: TcfApi | undefined = (window as { __tcfapi?: TcfApi }).__tcfapi): boolean {
+  if (typeof tcfapi !== 'function') return false
+  tcfapi('addEventListener', 2, (tc, ok) => {
+    if (!ok || (tc.eventStatus !== 'tcloaded' && tc.eventStatus !== 'useractioncomplete')) return
+    const changes = fromTcf(tc)
+    if (Object.keys(changes).length) tracker.setConsent(changes, { source: 'tcf' })
+  })
+  return true
 }

@@ -31,8 +31,19 @@ export function stripParams(url: string, names: string[]): { url: string; remove
   return { url: url.slice(0, q) + (search ? '?' + search : '') + (hash < 0 ? '' : url.slice(hash)), removed: true }
 }
 
-/** The page as the event will report it, and whether a click id was kept (then the event needs `marketing`). */
+let cache: { key: string; value: { page: PageContext; clickIds: boolean } } | undefined
+
+/**
+ * The page as the event will report it, and whether a click id was kept (then the event needs
+ * `marketing`). Parsing URLs is most of an event's cost, so the answer is kept until the page changes.
+ */
 export function pageContext(keepClickIds: boolean, linkParam: string): { page: PageContext; clickIds: boolean } {
+  const key = `${keepClickIds} ${location.href} ${document.referrer} ${document.title}`
+  if (!cache || cache.key !== key) cache = { key, value: readPage(keepClickIds, linkParam) }
+  return { page: { ...cache.value.page }, clickIds: cache.value.clickIds }
+}
+
+function readPage(keepClickIds: boolean, linkParam: string): { page: PageContext; clickIds: boolean } {
   const cut = keepClickIds ? [linkParam] : [linkParam, ...CLICK_ID_PARAMS]
   const url = stripParams(location.href, cut).url
   const referrer = stripParams(document.referrer, cut).url

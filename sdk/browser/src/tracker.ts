@@ -1,6 +1,5 @@
 import { AssentConfig, resolveConfig, ResolvedConfig } from './config'
 import { CATEGORIES, Consent, ConsentRecord, ConsentSnapshot, ConsentStates } from './consent'
-import { fromGoogleConsentMode, fromTcf, GoogleConsentParams, TcfData } from './consent-adapters'
 import { allCookies } from './cookies'
 import { decorate, LINK_PARAM, readLinkedId } from './cross-domain'
 import { Delivery, DeliveryStats } from './delivery'
@@ -71,6 +70,7 @@ function parse<T>(raw: string | undefined): T | undefined {
   }
 }
 
+/** UTF-8 length without allocating (Blob or TextEncoder cost ten times more per event). */
 function utf8Bytes(s: string): number {
   let n = s.length
   for (let i = 0; i < s.length; i++) {
@@ -78,6 +78,13 @@ function utf8Bytes(s: string): number {
     if (c > 0x7f) n += c > 0x7ff && (c < 0xd800 || c > 0xdfff) ? 2 : 1
   }
   return n
+}
+
+/** A consent event reduced to what the ledger needs once identifiers are no longer allowed. */
+function withoutIdentifiers(item: QueuedEvent): QueuedEvent {
+  const { anonymousId, userId, groupId, sessionId, sequence, traits, ...event } = item.event
+  event.context.anonymous = 'server'
+  return { event, needs: [], bytes: item.bytes }
 }
 
 /**
@@ -145,7 +152,6 @@ export class Tracker {
     addEventListener('pagehide', () => this.#exit())
     document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && this.#exit())
     if (cfg.crossDomains.length) document.addEventListener('click', (e) => this.#decorateClickedLink(e), true)
-    if (cfg.tcf) this.#followTcf()
   }
 
   // ── events ────────────────────────────────────────────────────────────────
@@ -211,11 +217,6 @@ export class Tracker {
     this.#notify()
   }
 
-  /** Google Consent Mode v2 shaped: `setGoogleConsent({ analytics_storage: 'granted', ad_storage: 'denied' })`. */
-  setGoogleConsent(params: GoogleConsentParams): void {
-    this.setConsent(fromGoogleConsentMode(params), { source: 'google' })
-  }
-
   getConsent(): ConsentSnapshot {
     return this.#consent.snapshot()
   }
@@ -236,7 +237,10 @@ export class Tracker {
     const now = Date.now()
     this.#consent.update(this.#consent.denyAll(), 'api', now)
     const final = this.#build('consent', { properties: { ...this.#consentProperties(), optOut: true } }, 'server', now)
-    this.#delivery.count('optOut', this.#queue.items.length + this.#held.length)
+    // Earlier choices not yet delivered still belong in the ledger: they ride along in the final
+    // request, stripped to the consent id like the opt-out itself.
+    const ledger = this.#queue.items.filter((i) => i.event.type === 'consent').map(withoutIdentifiers)
+    this.#delivery.count('optOut', this.#queue.items.length - ledger.length + this.#held.length)
     this.#delivery.stop()
     this.#queue.clear()
     this.#held = []
@@ -245,7 +249,7 @@ export class Tracker {
     this.#store.remove('consent')
     this.#store.set('optout', this.#consent.id)
     this.#optedOut = true
-    if (!this.#signalOptOut) this.#delivery.sendNow([{ event: final.event, needs: [], bytes: 0 }])
+    if (!this.#signalOptOut) this.#delivery.sendNow(ledger.concat({ event: final.event, needs: [], bytes: 0 }))
     this.#notify()
   }
 
@@ -375,7 +379,7 @@ export class Tracker {
     let mode = this.#mode()
     // A consent event is the proof of a choice: it is sent whatever the choice was,
     // with identifiers only when the choice allows them.
-    if (type === 'consent' && mode !== 'identified' && mode !== 'off') mode = 'server'
+    if (type === 'consent' && !this.isOptedOut() && mode !== 'identified') mode = 'server'
     if (mode === 'off') return this.#delivery.count(this.isOptedOut() ? 'optOut' : 'noConsent', 1)
     // Anonymous events about identity would carry nothing: the calls only update memory.
     if (mode !== 'identified' && mode !== 'hold' && /^(identify|group|alias)$/.test(type)) return this.#delivery.count('anonymous', 1)
@@ -390,7 +394,8 @@ export class Tracker {
 
   #build(type: EventType, fields: Partial<AssentEvent>, mode: Exclude<CaptureMode, 'off'>, now: number): Captured {
     const identified = mode === 'identified'
-    const { page, clickIds } = pageContext(identified && this.#consent.allows('marketing'), LINK_PARAM)
+    // Consent events never carry click ids: they must outlive a withdrawal of `marketing`.
+    const { page, clickIds } = pageContext(identified && type !== 'consent' && this.#consent.allows('marketing'), LINK_PARAM)
     const consent: Partial<ConsentSnapshot> = this.#consent.snapshot()
     // A stable consent id on anonymous events would link them to each other: only consent events keep it.
     if (!identified && mode !== 'hold' && type !== 'consent') delete consent.id
@@ -441,7 +446,7 @@ export class Tracker {
   #enqueue({ event, needs }: Captured): void {
     const bytes = utf8Bytes(JSON.stringify(event))
     if (bytes > MAX_EVENT_BYTES) {
-      console.warn(`[assent] event "${event.event || event.type}" is ${bytes} bytes, over the 32 KB limit; dropped`)
+      console.warn(`[assent] ${event.event || event.type}: ${bytes} bytes is over the 32 KB event limit; dropped`)
       return this.#delivery.count('tooLarge', 1)
     }
     this.#queue.push({ event, needs, bytes })
@@ -545,17 +550,8 @@ export class Tracker {
 
   /** Hard rule 3: what was captured under a withdrawn category is never sent. */
   #withdraw(category: string): void {
-    const dropped = this.#queue.purge(category, (item) => {
-      if (item.event.type !== 'consent' || category !== 'analytics') return undefined
-      // A consent event stays (it is the proof), stripped of the identifiers it carried.
-      const e = item.event
-      delete e.anonymousId
-      delete e.userId
-      delete e.sessionId
-      delete e.sequence
-      e.context.anonymous = 'server'
-      return { event: e, needs: [], bytes: item.bytes }
-    })
+    // A consent event stays (it is the proof), stripped of the identifiers it carried.
+    const dropped = this.#queue.purge(category, (item) => (item.event.type === 'consent' ? withoutIdentifiers(item) : undefined))
     this.#delivery.count('withdrawn', dropped)
     if (category === 'analytics') {
       this.#forgetIdentity(true, true)
@@ -594,16 +590,5 @@ export class Tracker {
     const a = e.target instanceof Element ? e.target.closest('a[href]') : null
     if (!(a instanceof HTMLAnchorElement) || a.hostname === location.hostname) return
     if (this.#cfg.crossDomains.some((d) => a.hostname === d || a.hostname.endsWith('.' + d))) a.href = this.decorateUrl(a.href)
-  }
-
-  #followTcf(): void {
-    const w = window as { __tcfapi?: (cmd: string, v: number, cb: (tc: TcfData, ok: boolean) => void) => void }
-    if (typeof w.__tcfapi !== 'function') return
-    w.__tcfapi('addEventListener', 2, (tc, ok) => {
-      if (ok && (tc.eventStatus === 'tcloaded' || tc.eventStatus === 'useractioncomplete')) {
-        const changes = fromTcf(tc)
-        if (Object.keys(changes).length) this.setConsent(changes, { source: 'tcf' })
-      }
-    })
   }
 }

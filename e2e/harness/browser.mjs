@@ -1,0 +1,78 @@
+// Debian's Chromium, driven by playwright-core. Never a downloaded browser.
+import { chromium } from 'playwright-core'
+
+export const HOSTS = ['www.shop.test', 'blog.shop.test', 'shop.test', 'other.test', 'www.partner.test']
+
+export function launchChromium(extraArgs = []) {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--host-resolver-rules=${HOSTS.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`,
+      ...extraArgs,
+    ],
+  })
+}
+
+/** Everything the tracker could have left on the device, as the browser sees it. */
+export async function deviceState(page) {
+  const cookies = await page.context().cookies()
+  const web = await page.evaluate(async () => {
+    const dump = (s) => Object.fromEntries(Object.keys(s).map((k) => [k, s.getItem(k)]))
+    const dbs = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : []
+    return { localStorage: dump(localStorage), sessionStorage: dump(sessionStorage), indexedDB: dbs }
+  })
+  return { cookies, ...web }
+}
+
+/**
+ * Records every storage write the page makes (cookie setter, Storage.setItem, indexedDB.open)
+ * from before any script runs, so a write that was later undone is still caught.
+ */
+export const RECORD_WRITES = () => {
+  const writes = (window.__writes = [])
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie')
+  Object.defineProperty(Document.prototype, 'cookie', {
+    configurable: true,
+    get() {
+      return cookie.get.call(this)
+    },
+    set(v) {
+      writes.push({ kind: 'cookie', value: String(v) })
+      cookie.set.call(this, v)
+    },
+  })
+  const setItem = Storage.prototype.setItem
+  Storage.prototype.setItem = function (k, v) {
+    writes.push({ kind: this === window.localStorage ? 'localStorage' : 'sessionStorage', key: k })
+    return setItem.call(this, k, v)
+  }
+  const open = IDBFactory.prototype.open
+  IDBFactory.prototype.open = function (name, v) {
+    writes.push({ kind: 'indexedDB', key: name })
+    return open.call(this, name, v)
+  }
+}
+
+/** Requests the page sends to the collector, as seen on the wire, with parsed bodies. */
+export function recordBatches(page, collectorUrl) {
+  const seen = []
+  // On the context, not the page: a keepalive request sent while the page unloads still counts.
+  page.context().on('request', (req) => {
+    if (!req.url().startsWith(collectorUrl) || req.method() !== 'POST') return
+    let body
+    try {
+      body = JSON.parse(req.postData() || '{}')
+    } catch {
+      body = {}
+    }
+    seen.push({ url: req.url(), headers: req.headers(), body, events: body.batch || [] })
+  })
+  return seen
+}

@@ -1,0 +1,72 @@
+// Starts the real `assent` binary on a random port with its own data dir, and reads its SQLite file.
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const repoRoot = resolve(new URL('../..', import.meta.url).pathname)
+
+export async function startCollector() {
+  const bin = resolve(repoRoot, process.env.ASSENT_BIN || 'target/debug/assent')
+  if (!existsSync(bin)) throw new Error(`collector binary not found at ${bin}: build it (cargo build -p assent) or set ASSENT_BIN`)
+  const dir = mkdtempSync(join(tmpdir(), 'assent-e2e-'))
+  const config = join(dir, 'assent.toml')
+  writeFileSync(
+    config,
+    `listen = "127.0.0.1:0"
+data_dir = "${join(dir, 'data')}"
+[[projects]]
+id = "demo"
+write_keys = ["pk_demo", "pk_other"]
+admin_tokens = ["sk_demo"]
+allowed_origins = ["*"]
+`,
+  )
+  // The working directory is the repo root: the collector serves sdk/browser/dist and demo/ from there.
+  const child = spawn(bin, ['serve', '--config', config], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  const port = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('collector did not start in 20 s:\n' + log)), 20_000)
+    const onData = (chunk) => {
+      log += chunk
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log)
+      if (m) {
+        clearTimeout(timer)
+        ok(Number(m[1]))
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', (c) => (log += c))
+    child.on('exit', (code) => fail(new Error(`collector exited with ${code}:\n${log}`)))
+  })
+  const db = join(dir, 'data', 'events.db')
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    dataDir: join(dir, 'data'),
+    /** Rows from the real store, read with the sqlite3 CLI (WAL-aware). */
+    query(sql) {
+      const out = execFileSync('/usr/bin/sqlite3', ['-json', db, sql], { encoding: 'utf8' }).trim()
+      return out ? JSON.parse(out) : []
+    },
+    /** Stored events with their payload parsed. */
+    events(where = '1=1') {
+      return this.query(`select * from events where ${where} order by received_at, sequence`).map((r) => ({ ...r, payload: JSON.parse(r.payload) }))
+    },
+    /** Wait until `check(events)` holds (the collector answers only after commit, but the browser may still be sending). */
+    async waitFor(check, where, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs
+      for (;;) {
+        const rows = this.events(where)
+        if (check(rows)) return rows
+        if (Date.now() > end) throw new Error(`timed out waiting for stored events; have ${rows.length}: ` + JSON.stringify(rows.map((r) => [r.type, r.event])))
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    },
+    async stop() {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+    },
+  }
+}

@@ -1,0 +1,157 @@
+// DESIGN §4: storage strategies, restore, scoping by write key, cookie domain and attributes,
+// and storage that is full or disabled.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { deviceState } from './harness/browser.mjs'
+import { setup, sleep } from './harness/fixture.mjs'
+
+const env = setup()
+const AID = 'ast_pk_demo_aid'
+
+async function grantAndTrack(page, name) {
+  return page.evaluate(async (name) => {
+    if (!a.getConsent().decided) a.setConsent({ analytics: 'granted' }, { source: 'banner' })
+    a.track(name)
+    await a.flush()
+    return a.user().anonymousId()
+  }, name)
+}
+
+test('each storage strategy keeps identifiers exactly where it says', async () => {
+  const expected = {
+    cookieAndLocalStorage: { cookie: true, localStorage: true, sessionStorage: false, survivesReload: true },
+    cookie: { cookie: true, localStorage: false, sessionStorage: false, survivesReload: true },
+    localStorage: { cookie: false, localStorage: true, sessionStorage: false, survivesReload: true },
+    sessionStorage: { cookie: false, localStorage: false, sessionStorage: true, survivesReload: true },
+    memory: { cookie: false, localStorage: false, sessionStorage: false, survivesReload: false },
+  }
+  for (const [storage, where] of Object.entries(expected)) {
+    const { page, context } = await env.open({ init: env.config({ storage }) })
+    const id = await grantAndTrack(page, `st ${storage}`)
+    const s = await deviceState(page)
+    assert.equal(s.cookies.some((c) => c.name === AID && c.value === id), where.cookie, `${storage}: cookie`)
+    assert.equal(s.localStorage[AID] === id, where.localStorage, `${storage}: localStorage`)
+    assert.equal(s.sessionStorage[AID] === id, where.sessionStorage, `${storage}: sessionStorage`)
+    if (storage === 'memory') assert.deepEqual([s.cookies, s.localStorage, s.sessionStorage], [[], {}, {}], 'memory writes nothing at all')
+    await page.reload()
+    const again = await page.evaluate(() => (a.getConsent().decided ? a.user().anonymousId() : null))
+    assert.equal(again === id, where.survivesReload, `${storage}: same anonymousId after reload`)
+    const [row] = await env.collector.waitFor((r) => r.length === 1, `event = 'st ${storage}'`)
+    assert.equal(row.anonymous_id, id)
+    await context.close()
+  }
+})
+
+test('a lost cookie is restored from localStorage, and a lost localStorage from the cookie', async () => {
+  const { page, context } = await env.open({ init: env.config() })
+  const id = await grantAndTrack(page, 'st restore')
+  await context.clearCookies()
+  await page.reload()
+  assert.equal(await page.evaluate(() => a.user().anonymousId()), id)
+  assert.equal((await context.cookies()).find((c) => c.name === AID)?.value, id, 'cookie restored')
+  await page.evaluate(() => localStorage.clear())
+  await page.reload()
+  assert.equal(await page.evaluate(() => a.user().anonymousId()), id)
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), AID), id, 'localStorage restored')
+  await context.close()
+})
+
+test('two trackers on one page do not collide: keys are scoped by write key', async () => {
+  const { page, context } = await env.open({ init: env.config() })
+  const ids = await page.evaluate(async (cfg) => {
+    const other = Assent.init({ ...cfg, writeKey: 'pk_other' })
+    a.setConsent({ analytics: 'granted' })
+    other.setConsent({ analytics: 'denied' })
+    a.track('st two trackers')
+    other.track('st two trackers (other)')
+    await Promise.all([a.flush(), other.flush()])
+    return { a: a.user().anonymousId(), other: other.user().anonymousId(), otherConsent: other.getConsent().state.analytics }
+  }, env.config())
+  const s = await deviceState(page)
+  assert.equal(s.localStorage.ast_pk_demo_aid, ids.a)
+  assert.equal(s.localStorage.ast_pk_other_aid, undefined, 'the refusing project stores no id')
+  assert.equal(JSON.parse(s.localStorage.ast_pk_other_consent).state.analytics, 'denied')
+  assert.equal(JSON.parse(s.localStorage.ast_pk_demo_consent).state.analytics, 'granted')
+  assert.equal(ids.otherConsent, 'denied')
+  await context.close()
+})
+
+test("domain 'auto' picks the widest accepted domain, removes its test cookie, and shares the id across subdomains", async () => {
+  const { page, context } = await env.open({ host: 'www.shop.test', init: env.config() })
+  const id = await grantAndTrack(page, 'st www')
+  const cookie = (await context.cookies()).find((c) => c.name === AID)
+  assert.equal(cookie.domain, '.shop.test')
+  const writes = await page.evaluate(() => window.__writes.filter((w) => w.kind === 'cookie').map((w) => w.value))
+  assert.ok(writes.some((w) => w.startsWith('ast_pk_demo_probe=1')), 'a test cookie was tried')
+  assert.ok(!(await context.cookies()).some((c) => c.name.includes('probe')), 'and removed')
+
+  await page.goto(env.site.url('blog.shop.test', '/', env.config()))
+  assert.equal(await page.evaluate(() => a.user().anonymousId()), id, 'blog.shop.test sees the same visitor')
+  await page.evaluate(async () => {
+    a.track('st blog')
+    await a.flush()
+  })
+  const rows = await env.collector.waitFor((r) => r.length === 2, `event in ('st www', 'st blog')`)
+  assert.deepEqual(new Set(rows.map((r) => r.anonymous_id)), new Set([id]))
+  assert.deepEqual(new Set(rows.map((r) => new URL(r.payload.context.page.url).hostname)), new Set(['www.shop.test', 'blog.shop.test']))
+  await context.close()
+})
+
+test('cookie attributes follow the configuration; max age is capped at 400 days', async () => {
+  const { page, context } = await env.open({ host: 'www.shop.test', init: env.config({ cookie: { domain: '', maxAgeDays: 1000, sameSite: 'Strict' } }) })
+  await grantAndTrack(page, 'st attrs')
+  const c = (await context.cookies()).find((c) => c.name === AID)
+  assert.equal(c.domain, 'www.shop.test', 'empty domain: host-only')
+  assert.equal(c.sameSite, 'Strict')
+  assert.equal(c.secure, false, 'secure is automatic: off on http')
+  assert.equal(c.path, '/')
+  const days = (c.expires * 1000 - Date.now()) / 86_400_000
+  assert.ok(days > 399 && days <= 400.01, `expires in ${days} days`)
+  await context.close()
+
+  const d = await env.open({ init: env.config() })
+  await grantAndTrack(d.page, 'st default attrs')
+  const dc = (await d.context.cookies()).find((c) => c.name === AID)
+  assert.equal(dc.sameSite, 'Lax')
+  const ddays = (dc.expires * 1000 - Date.now()) / 86_400_000
+  assert.ok(ddays > 364 && ddays <= 365.01, `default 365 days, got ${ddays}`)
+  await d.context.close()
+})
+
+test('a full storage (QuotaExceededError) or disabled storage never throws into the page', async () => {
+  const full = () => {
+    Storage.prototype.setItem = function () {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+    }
+  }
+  const disabled = () => {
+    for (const k of ['localStorage', 'sessionStorage'])
+      Object.defineProperty(window, k, {
+        get() {
+          throw new DOMException('Access is denied for this document.', 'SecurityError')
+        },
+      })
+  }
+  for (const [name, script] of [
+    ['full', full],
+    ['disabled', disabled],
+  ]) {
+    const { page, context, pageErrors } = await env.open({ init: env.config(), initScripts: [script] })
+    const result = await page.evaluate(async (name) => {
+      try {
+        a.setConsent({ analytics: 'granted' })
+        for (let i = 0; i < 5; i++) a.track(`st storage ${name}`, { i, pad: 'x'.repeat(1000) })
+        a.identify('user-' + name, { big: 'y'.repeat(5000) })
+        await a.flush()
+        return 'ok'
+      } catch (e) {
+        return 'threw: ' + e
+      }
+    }, name)
+    assert.equal(result, 'ok')
+    await sleep(100)
+    assert.deepEqual(pageErrors, [])
+    await env.collector.waitFor((r) => r.length === 5, `event = 'st storage ${name}'`)
+    await context.close()
+  }
+})
