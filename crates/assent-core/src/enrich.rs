@@ -45,7 +45,8 @@ pub struct StoredEvent {
     pub sent_at_ms: Option<i64>,
     pub received_at_ms: i64,
     pub ip: Option<String>,
-    /// The whole event as JSON, Segment-shaped, as an export returns it.
+    /// JSON of what has no column: `properties`, `traits`, `context`, `previousId` and the
+    /// client's own `originalTimestamp`. The `events_json` view joins it back to the columns.
     pub payload: String,
 }
 
@@ -112,25 +113,12 @@ fn event(ev: Event, received_at: Timestamp, ip: Option<String>) -> StoredEvent {
     } else {
         ev.message_id
     };
-    let payload = serde_json::to_string(&Canonical {
-        message_id: &message_id,
-        kind: ev.kind,
-        event: ev.event.as_deref(),
-        name: ev.name.as_deref(),
+    let payload = serde_json::to_string(&Payload {
         properties: ev.properties.as_deref(),
         traits: ev.traits.as_deref(),
-        anonymous_id: ev.anonymous_id.as_deref(),
-        user_id: ev.user_id.as_deref(),
-        group_id: ev.group_id.as_deref(),
-        previous_id: ev.previous_id.as_deref(),
-        session_id: ev.session_id,
-        sequence: ev.sequence,
-        timestamp: iso(timestamp_ms),
-        original_timestamp: ev.timestamp,
-        sent_at: ev.sent_at,
-        received_at,
         context: ev.context.as_deref(),
-        ip: ip.as_deref(),
+        previous_id: ev.previous_id.as_deref(),
+        original_timestamp: ev.timestamp,
     })
     .expect("serialising strings, numbers and already-valid JSON cannot fail");
     StoredEvent {
@@ -150,44 +138,19 @@ fn event(ev: Event, received_at: Timestamp, ip: Option<String>) -> StoredEvent {
     }
 }
 
-fn iso(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
+/// The parts of an event that have no column of their own. Nothing is stored twice: an
+/// identifier lives in its column only, so removing it there removes it everywhere.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Canonical<'a> {
-    message_id: &'a str,
-    #[serde(rename = "type")]
-    kind: EventType,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
+struct Payload<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     properties: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     traits: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    anonymous_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group_id: Option<&'a str>,
+    context: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    session_id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sequence: Option<i64>,
-    timestamp: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
     original_timestamp: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sent_at: Option<Timestamp>,
-    received_at: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    context: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<&'a str>,
 }

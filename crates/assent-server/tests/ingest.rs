@@ -449,3 +449,40 @@ async fn a_tracker_on_another_origin_can_read_retry_after() {
         .to_ascii_lowercase();
     assert!(exposed.contains("retry-after"), "{exposed}");
 }
+
+#[tokio::test]
+async fn the_events_json_view_gives_back_each_event_whole() {
+    let server = TestServer::start().await;
+    let sent = json!({"type": "identify", "messageId": "whole", "userId": "u-7", "anonymousId": "a-7",
+        "traits": {"plan": "pro"}, "context": {"locale": "fr-FR"}, "sessionId": 1763800000000i64,
+        "sequence": 3, "timestamp": "2026-11-22T10:00:00.000Z"});
+    server.post("/v1/batch", &json!({"batch": [sent]})).await;
+    let text: String = server
+        .db()
+        .query_row(
+            "SELECT event FROM events_json WHERE project = 'demo'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for field in [
+        "type",
+        "messageId",
+        "userId",
+        "anonymousId",
+        "traits",
+        "context",
+        "sessionId",
+        "sequence",
+    ] {
+        assert_eq!(stored[field], sent[field], "{field} in {stored}");
+    }
+    assert_eq!(stored["originalTimestamp"], "2026-11-22T10:00:00Z");
+    assert_eq!(stored["ip"], "127.0.0.0");
+    assert!(stored["receivedAt"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        stored.get("groupId").is_none(),
+        "absent columns are left out: {stored}"
+    );
+}

@@ -26,7 +26,23 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX events_by_message ON events (project, message_id);
     CREATE INDEX events_by_user ON events (project, user_id) WHERE user_id IS NOT NULL;
     CREATE INDEX events_by_anonymous_id ON events (project, anonymous_id) WHERE anonymous_id IS NOT NULL;
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    -- Each event whole, Segment-shaped, as exports return it (NULL columns are left out).
+    CREATE VIEW events_json AS SELECT id, project, json_patch(payload, json_object(
+        'messageId', message_id,
+        'type', type,
+        'event', CASE WHEN type = 'track' THEN event END,
+        'name', CASE WHEN type IN ('page', 'screen') THEN event END,
+        'anonymousId', anonymous_id,
+        'userId', user_id,
+        'groupId', group_id,
+        'sessionId', session_id,
+        'sequence', sequence,
+        'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch'),
+        'sentAt', strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch'),
+        'receivedAt', strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch'),
+        'ip', ip)) AS event
+    FROM events;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
