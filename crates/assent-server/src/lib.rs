@@ -163,30 +163,57 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let metrics = Arc::new(Metrics::default());
-    let on_commit = {
-        let metrics = metrics.clone();
-        Box::new(move |stats: &assent_store::CommitStats| metrics.committed(stats))
-    };
-    let store = Arc::new(SqliteStore::open(
-        &settings.data_dir,
-        StoreOptions {
-            durability: settings.durability,
-            queue_capacity: settings.queue_capacity,
-            on_commit: Some(on_commit),
-            busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
-            ..StoreOptions::default()
-        },
-    )?);
-    let app = router(&settings, store.clone(), metrics);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    // Every handler has answered by now; commit whatever is still queued and stop the writer.
-    store.close();
-    tracing::info!("stopped; everything acknowledged is committed");
-    Ok(())
+    Collector::open(settings)?.serve(listener, shutdown).await
+}
+
+/// A collector whose store is open: ready to serve as soon as it is given a listener.
+pub struct Collector {
+    settings: Settings,
+    store: Arc<SqliteStore>,
+    metrics: Arc<Metrics>,
+}
+
+impl Collector {
+    /// Opens (or creates) the store, so that a failure is reported before any port is taken.
+    pub fn open(settings: Settings) -> Result<Collector, ServeError> {
+        let metrics = Arc::new(Metrics::default());
+        let on_commit = {
+            let metrics = metrics.clone();
+            Box::new(move |stats: &assent_store::CommitStats| metrics.committed(stats))
+        };
+        let store = Arc::new(SqliteStore::open(
+            &settings.data_dir,
+            StoreOptions {
+                durability: settings.durability,
+                queue_capacity: settings.queue_capacity,
+                on_commit: Some(on_commit),
+                busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
+                ..StoreOptions::default()
+            },
+        )?);
+        Ok(Collector {
+            settings,
+            store,
+            metrics,
+        })
+    }
+
+    /// Serves until `shutdown` resolves; see [`serve`].
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let app = router(&self.settings, self.store.clone(), self.metrics);
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        // Every handler has answered by now; commit whatever is still queued and stop the writer.
+        self.store.close();
+        tracing::info!("stopped; everything acknowledged is committed");
+        Ok(())
+    }
 }

@@ -32,8 +32,10 @@
 //! ```
 
 mod ack;
+mod checkpointer;
 mod schema;
 mod sqlite;
+mod syncer;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,6 +11,8 @@ use assent_core::StoredEvent;
 use rusqlite::{params, Connection, OpenFlags};
 use tokio::sync::oneshot;
 
+use crate::checkpointer::Checkpointer;
+use crate::syncer::{Answer, Delivery, Syncer};
 use crate::{schema, Ack, AppendReport, CommitStats, Store, StoreError};
 
 /// How hard a commit tries to reach the disk.
@@ -89,8 +91,15 @@ impl SqliteStore {
         let conn = open_writer(&path, &options).map_err(|e| open_error(e.to_string()))?;
         let (jobs, queue) = mpsc::sync_channel(options.queue_capacity);
         let waiting_events = Arc::new(AtomicUsize::new(0));
+        let delivery = match options.durability {
+            Durability::Full => {
+                Delivery::AfterSync(Syncer::start(dir.join(format!("{}-wal", Self::FILE))))
+            }
+            Durability::Normal => Delivery::Immediate,
+        };
         let writer = Writer {
             conn,
+            delivery,
             queue,
             waiting_events: waiting_events.clone(),
             max_group_events: options.max_group_events,
@@ -185,14 +194,13 @@ fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connecti
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(options.busy_timeout)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    let synchronous = match options.durability {
-        Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
-    };
-    conn.pragma_update(None, "synchronous", synchronous)?;
-    conn.pragma_update(None, "cache_size", -64_000)?; // 64 MB: keeps the indexes hot
-                                                      // Checkpoints (copying the WAL back into the main file) run on their own thread: done by
-                                                      // the writer they would stall every commit behind them for a quarter of its time.
+    // NORMAL even for `Durability::Full`: the flush that makes a commit power-safe is done by
+    // the syncer thread, off the writer's path (see syncer.rs).
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // 64 MB: keeps the indexes hot.
+    conn.pragma_update(None, "cache_size", -64_000)?;
+    // Checkpoints (copying the WAL back into the main file) run on their own thread: done by
+    // the writer they would stall every commit behind them.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     schema::migrate(&mut conn)?;
@@ -206,6 +214,7 @@ const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events
 
 struct Writer {
     conn: Connection,
+    delivery: Delivery,
     queue: Receiver<Job>,
     waiting_events: Arc<AtomicUsize>,
     max_group_events: usize,
@@ -257,23 +266,26 @@ impl Writer {
                 }
             }
         }
-        // Acknowledge only now, after COMMIT has returned.
+        // Answer only now, after COMMIT has returned (and, for `Full`, after the flush).
         let mut reports = outcome.iter().flatten().copied();
-        for job in group {
-            match job {
+        let answers = group
+            .into_iter()
+            .filter_map(|job| match job {
                 Job::Append { ack, .. } => {
                     let answer = match &outcome {
                         Ok(_) => Ok(reports.next().expect("one report per append")),
                         Err(e) => Err(e.clone()),
                     };
-                    let _ = ack.send(answer);
+                    Some(Answer::Append(ack, answer))
                 }
-                Job::Probe { ack } => {
-                    let _ = ack.send(outcome.as_ref().map(|_| ()).map_err(Clone::clone));
-                }
-                Job::Close => {}
-            }
-        }
+                Job::Probe { ack } => Some(Answer::Probe(
+                    ack,
+                    outcome.as_ref().map(|_| ()).map_err(Clone::clone),
+                )),
+                Job::Close => None,
+            })
+            .collect();
+        self.delivery.deliver(answers);
     }
 
     /// One transaction for the whole group; returns a report per append job, in order.
@@ -332,49 +344,5 @@ fn group_events(job: &Job) -> usize {
     match job {
         Job::Append { events, .. } => events.len(),
         Job::Probe { .. } | Job::Close => 0,
-    }
-}
-
-/// Copies committed pages from the WAL into the main file, off the writer's path.
-///
-/// `PASSIVE` checkpoints never block the writer; the WAL restarts from its beginning once a
-/// checkpoint has caught up, so it stays small under any load the writer can sustain.
-struct Checkpointer {
-    stop: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
-}
-
-impl Checkpointer {
-    const EVERY: Duration = Duration::from_millis(200);
-
-    fn start(path: &Path) -> rusqlite::Result<Checkpointer> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        let (stop, stopped) = mpsc::channel::<()>();
-        let handle = std::thread::Builder::new()
-            .name("assent-checkpoint".into())
-            .spawn(move || {
-                let checkpoint = |mode: &str| {
-                    let sql = format!("PRAGMA wal_checkpoint({mode})");
-                    if let Err(e) = conn.query_row(&sql, [], |_| Ok(())) {
-                        tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
-                    }
-                };
-                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Self::EVERY) {
-                    checkpoint("PASSIVE");
-                }
-                // The writer has stopped: leave a compact main file and an empty WAL.
-                checkpoint("TRUNCATE");
-            })
-            .expect("a thread can be spawned");
-        Ok(Checkpointer {
-            stop: Mutex::new(Some((stop, handle))),
-        })
-    }
-
-    fn stop(&self) {
-        if let Some((stop, handle)) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            drop(stop);
-            let _ = handle.join();
-        }
     }
 }

@@ -93,14 +93,16 @@ fn serve(config: Option<PathBuf>) -> ExitCode {
 }
 
 async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let data_dir = settings.data_dir.clone();
+    let collector = assent_server::Collector::open(settings.clone())?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find a random port: keep its shape.
     println!("assent listening on http://{addr}");
-    tracing::info!(%addr, data_dir = %settings.data_dir.display(), "collector started");
-    assent_server::serve(settings, listener, shutdown_signal()).await?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "collector started");
+    collector.serve(listener, shutdown_signal()).await?;
     Ok(())
 }
 
