@@ -78,6 +78,16 @@ pub fn batch(
     (stored, rejected)
 }
 
+/// Enriches one event that the policy let through, keeping what `ip_policy` allows of the
+/// request's address.
+pub fn one(event: Event, received: &Received, ip_policy: IpPolicy) -> StoredEvent {
+    let ip = received
+        .ip
+        .and_then(|ip| ip_policy.apply(ip))
+        .map(|ip| ip.to_string());
+    self::event(event, received.at, ip)
+}
+
 /// The time an event happened by the server's clock: the client's own clock is trusted only
 /// for the interval between the event and its sending, so a phone set to 1970 still lands
 /// on the right day (`receivedAt - (sentAt - timestamp)`, as Segment computes it).

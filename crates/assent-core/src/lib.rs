@@ -27,7 +27,10 @@ pub mod decode;
 pub mod enrich;
 mod event;
 mod ip;
+pub mod ledger;
 mod limits;
+pub mod policy;
+pub mod visitor;
 
 pub use decode::{BodyError, Rejection};
 pub use enrich::{Received, StoredEvent};

@@ -1,0 +1,120 @@
+//! Removing ad click ids and cross-domain ids from the URLs an event carries.
+
+use serde_json::Value;
+
+use super::strip::edit_object;
+use crate::Event;
+
+/// Query parameters that identify a click, a visitor or a device to an ad network, and Assent's
+/// own cross-domain link.
+const PARAMS: &[&str] = &[
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "dclid",
+    "gclsrc",
+    "fbclid",
+    "msclkid",
+    "ttclid",
+    "twclid",
+    "li_fat_id",
+    "yclid",
+    "mc_eid",
+    "igshid",
+    "epik",
+    "rdt_cid",
+    "sccid",
+    "irclickid",
+    "_gl",
+    "ast_xd",
+];
+
+/// URL-bearing fields of `context.page` and of page properties.
+const URL_FIELDS: &[&str] = &["url", "search", "referrer"];
+
+/// Returns whether anything was removed.
+pub fn strip(event: &mut Event) -> bool {
+    let in_context = edit_object(&mut event.context, |context| {
+        match context.get_mut("page") {
+            Some(Value::Object(page)) => clean_fields(page),
+            _ => false,
+        }
+    });
+    let in_properties = edit_object(&mut event.properties, clean_fields);
+    in_context || in_properties
+}
+
+fn clean_fields(object: &mut serde_json::Map<String, Value>) -> bool {
+    let mut changed = false;
+    for field in URL_FIELDS {
+        if let Some(Value::String(text)) = object.get_mut(*field) {
+            if let Some(clean) = without_params(text) {
+                *text = clean;
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// The URL or query string without the listed parameters, or `None` if it had none of them.
+/// Works on the query text itself so the rest of the URL is kept byte for byte.
+pub fn without_params(text: &str) -> Option<String> {
+    let (head, rest) = match text.find('?') {
+        Some(i) => (&text[..=i], &text[i + 1..]),
+        None if text.contains('=') => ("", text),
+        None => return None,
+    };
+    let (query, fragment) = match rest.find('#') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let kept: Vec<&(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| !PARAMS.contains(&k.to_ascii_lowercase().as_str()))
+        .collect();
+    if kept.len() == pairs.len() {
+        return None;
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    let head = if query.is_empty() {
+        head.trim_end_matches('?')
+    } else {
+        head
+    };
+    Some(format!("{head}{query}{fragment}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_params;
+
+    #[test]
+    fn only_the_listed_parameters_go() {
+        let cases = [
+            (
+                "https://shop.example/p?sku=1&gclid=ABC#top",
+                Some("https://shop.example/p?sku=1#top"),
+            ),
+            (
+                "https://shop.example/p?fbclid=X",
+                Some("https://shop.example/p"),
+            ),
+            (
+                "?utm_source=news&ast_xd=a1.123&msclkid=9",
+                Some("?utm_source=news"),
+            ),
+            ("utm_source=news&GCLID=x", Some("utm_source=news")),
+            ("https://shop.example/p?sku=1", None),
+            ("https://shop.example/", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(without_params(input).as_deref(), expected, "{input}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Reading the consent snapshot an event carries in `context.consent`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::ConsentMode;
+use crate::Event;
+
+/// One category's state as the client recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CategoryState {
+    Granted,
+    Denied,
+    /// Not decided yet, or not said at all.
+    #[default]
+    Pending,
+}
+
+impl CategoryState {
+    /// Whether the category may be used under `mode`.
+    pub fn allows(self, mode: ConsentMode) -> bool {
+        match mode {
+            ConsentMode::OptIn => self == CategoryState::Granted,
+            ConsentMode::OptOut => self != CategoryState::Denied,
+        }
+    }
+}
+
+/// The two categories the server acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConsentSnapshot {
+    pub analytics: CategoryState,
+    pub marketing: CategoryState,
+}
+
+#[derive(Deserialize)]
+struct Context<'a> {
+    #[serde(borrow)]
+    consent: Option<Consent<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Consent<'a> {
+    #[serde(borrow)]
+    state: Option<HashMap<Cow<'a, str>, serde_json::Value>>,
+}
+
+impl ConsentSnapshot {
+    /// `context.consent.state`, e.g. `{"analytics": "granted", "marketing": "denied"}`.
+    /// Booleans are read as granted/denied; anything else, or no snapshot, as pending.
+    pub fn of(event: &Event) -> ConsentSnapshot {
+        let state = event
+            .context
+            .as_ref()
+            .and_then(|raw| serde_json::from_str::<Context>(raw.get()).ok())
+            .and_then(|c| c.consent)
+            .and_then(|c| c.state)
+            .unwrap_or_default();
+        let read = |category: &str| match state.get(category) {
+            Some(serde_json::Value::String(s)) if s == "granted" => CategoryState::Granted,
+            Some(serde_json::Value::String(s)) if s == "denied" => CategoryState::Denied,
+            Some(serde_json::Value::Bool(true)) => CategoryState::Granted,
+            Some(serde_json::Value::Bool(false)) => CategoryState::Denied,
+            _ => CategoryState::Pending,
+        };
+        ConsentSnapshot {
+            analytics: read("analytics"),
+            marketing: read("marketing"),
+        }
+    }
+}
