@@ -1,6 +1,7 @@
 // DESIGN §5: batching, keepalive on exit, the durable queue and its cap, retries and drops.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { waitForRequests } from './harness/browser.mjs'
 import { startFaultProxy } from './harness/fault-proxy.mjs'
 import { setup, sleep } from './harness/fixture.mjs'
 
@@ -15,6 +16,8 @@ test('batches are cut by count, by time and by bytes', async () => {
   })
   // No flush() call and a one-minute interval: only the count can have sent them.
   await env.collector.waitFor((r) => r.length === 12, `event like 'bc %'`)
+  const eventsLike = (prefix) => (seen) => seen.flatMap((b) => b.events).filter((e) => e.event?.startsWith(prefix)).length
+  await waitForRequests(batches, eventsLike('bc '), 12)
   const counted = batches.filter((b) => b.events.some((e) => e.event?.startsWith('bc ')))
   assert.ok(counted.length >= 3, `${counted.length} requests`)
   for (const b of counted) assert.ok(b.events.length <= 5, `at most batchSize events per request, got ${b.events.length}`)
@@ -32,6 +35,7 @@ test('batches are cut by count, by time and by bytes', async () => {
     for (let i = 0; i < 12; i++) a.track('bb ' + i, { pad: 'z'.repeat(900) })
   })
   await env.collector.waitFor((r) => r.length === 12, `event like 'bb %'`)
+  await waitForRequests(sized.batches, eventsLike('bb '), 12)
   const bySize = sized.batches.filter((b) => b.events.some((e) => e.event?.startsWith('bb ')))
   assert.ok(bySize.length >= 4, `cut by bytes into ${bySize.length} requests`)
   for (const b of bySize) assert.ok(JSON.stringify(b.events).length < 4000 + 2000)

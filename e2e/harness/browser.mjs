@@ -61,6 +61,18 @@ export const RECORD_WRITES = () => {
 }
 
 /** Requests the page sends to the collector, as seen on the wire, with parsed bodies. */
+/**
+ * Waits until `count(seen)` reaches `n`. Playwright reports requests asynchronously, so under
+ * load the store can have an event before the test process has heard of its request.
+ */
+export async function waitForRequests(seen, count, n, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (count(seen) < n) {
+    if (Date.now() > deadline) throw new Error(`only ${count(seen)} of ${n} recorded requests' events after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
 export function recordBatches(page, collectorUrl) {
   const seen = []
   // On the context, not the page: a keepalive request sent while the page unloads still counts.

@@ -51,7 +51,10 @@ allowed_origins = ["*"]
     },
     /** Stored events with their payload parsed. */
     events(where = '1=1') {
-      return this.query(`select * from events where ${where} order by received_at, sequence`).map((r) => ({ ...r, payload: JSON.parse(r.payload) }))
+      // `payload` is the event whole (the events_json view): identifiers and times live in
+      // their own columns, and the view joins them back.
+      const sql = `select *, (select j.event from events_json j where j.id = events.id) as whole from events where ${where} order by received_at, sequence`
+      return this.query(sql).map(({ whole, ...r }) => ({ ...r, payload: JSON.parse(whole) }))
     },
     /** Wait until `check(events)` holds (the collector answers only after commit, but the browser may still be sending). */
     async waitFor(check, where, timeoutMs = 10_000) {

@@ -23,12 +23,14 @@
 //! assert_eq!(stored[0].ip.as_deref(), Some("203.0.113.0"));
 //! ```
 
+pub mod client_address;
 pub mod decode;
 pub mod enrich;
 mod event;
 mod ip;
 pub mod ledger;
 mod limits;
+pub mod pipeline;
 pub mod policy;
 pub mod visitor;
 

@@ -25,6 +25,7 @@ struct Vector {
 #[serde(deny_unknown_fields)]
 struct PolicyData {
     mode: ConsentMode,
+    required: Option<Vec<String>>,
     #[serde(default)]
     ip: IpPolicy,
     #[serde(default)]
@@ -78,6 +79,10 @@ fn every_policy_vector_holds() {
     for v in vectors.vectors {
         let policy = Policy {
             mode: v.policy.mode,
+            required: v
+                .policy
+                .required
+                .unwrap_or_else(|| vec!["analytics".into()]),
             ip: v.policy.ip,
             gpc: v.policy.gpc,
             dnt: v.policy.dnt,

@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use assent_core::client_address::IpNet;
+use assent_core::policy::{CnilExempt, ConsentMode, DntRule, GpcRule, Policy};
 use assent_core::IpPolicy;
 use assent_store::Durability;
 use serde::Deserialize;
@@ -26,6 +28,8 @@ pub struct Settings {
     /// How long a commit waits for a lock held by another process (a backup, say) before the
     /// clients are told to retry.
     pub busy_timeout_ms: u64,
+    /// Proxies whose `X-Forwarded-For` is believed; empty means the socket's peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
     pub web: WebSettings,
     pub projects: Vec<ProjectSettings>,
 }
@@ -47,7 +51,8 @@ pub struct ProjectSettings {
     pub admin_tokens: Vec<String>,
     /// `None` means any origin (`"*"`).
     pub allowed_origins: Option<Vec<String>>,
-    pub ip: IpPolicy,
+    /// What may be stored of each event (DESIGN §6): consent mode, GPC, DNT, IP, preset.
+    pub policy: Policy,
 }
 
 /// One mistake in a configuration.
@@ -102,6 +107,8 @@ struct FileConfig {
     listen: Option<Spanned<String>>,
     data_dir: Option<PathBuf>,
     #[serde(default)]
+    trusted_proxies: Vec<Spanned<String>>,
+    #[serde(default)]
     store: StoreSection,
     #[serde(default)]
     web: WebSection,
@@ -142,6 +149,21 @@ struct ProjectSection {
     allowed_origins: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     ip: IpPolicy,
+    #[serde(default)]
+    mode: ConsentMode,
+    required_categories: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    gpc: GpcRule,
+    #[serde(default)]
+    dnt: DntRule,
+    preset: Option<PresetName>,
+    cnil_allowed_events: Option<Spanned<Vec<String>>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum PresetName {
+    CnilExempt,
 }
 
 /// Parses and validates a configuration file's text. `source` names it in messages.
@@ -251,6 +273,24 @@ impl Checker<'_> {
             }
         };
         let projects = self.projects(file.projects);
+        let trusted_proxies = file
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| {
+                let text = p.get_ref().trim();
+                let parsed = text
+                    .parse::<IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from));
+                if parsed.is_err() {
+                    self.problem(
+                        Some(p.span()),
+                        format!("trusted proxy {text:?} is not an IP address or network"),
+                        "write an address or a CIDR network, e.g. \"10.0.0.1\" or \"10.0.0.0/8\"",
+                    );
+                }
+                parsed.ok()
+            })
+            .collect();
         Settings {
             listen,
             data_dir: file.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
@@ -260,6 +300,7 @@ impl Checker<'_> {
             },
             queue_capacity,
             busy_timeout_ms: file.store.busy_timeout_ms.unwrap_or(5000),
+            trusted_proxies,
             web: WebSettings {
                 sdk_dir: file
                     .web
@@ -334,6 +375,7 @@ impl Checker<'_> {
                 for token in &p.admin_tokens {
                     self.secret(token, "admin token");
                 }
+                let policy = self.policy(&p);
                 let allowed_origins = p.allowed_origins.map(|origins| self.origins(origins));
                 ProjectSettings {
                     id: id.clone(),
@@ -343,10 +385,51 @@ impl Checker<'_> {
                         .unwrap_or_default(),
                     admin_tokens: p.admin_tokens.into_iter().map(Spanned::into_inner).collect(),
                     allowed_origins: allowed_origins.flatten(),
-                    ip: p.ip,
+                    policy,
                 }
             })
             .collect()
+    }
+
+    fn policy(&mut self, p: &ProjectSection) -> Policy {
+        let required = match &p.required_categories {
+            None => vec!["analytics".to_string()],
+            Some(list) => {
+                if list.get_ref().is_empty() || list.get_ref().iter().any(|c| c.trim().is_empty()) {
+                    self.problem(
+                        Some(list.span()),
+                        "required_categories is empty or names an empty category".into(),
+                        "list the consent categories identifiers need, e.g. [\"analytics\"] (the default)",
+                    );
+                }
+                list.get_ref().clone()
+            }
+        };
+        let cnil_exempt = match (p.preset, &p.cnil_allowed_events) {
+            (Some(PresetName::CnilExempt), events) => Some(CnilExempt {
+                allowed_events: events
+                    .as_ref()
+                    .map(|e| e.get_ref().clone())
+                    .unwrap_or_default(),
+            }),
+            (None, Some(events)) => {
+                self.problem(
+                    Some(events.span()),
+                    "cnil_allowed_events is set but the project has no preset".into(),
+                    "add preset = \"cnil-exempt\", or remove cnil_allowed_events",
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        Policy {
+            mode: p.mode,
+            required,
+            ip: p.ip,
+            gpc: p.gpc,
+            dnt: p.dnt,
+            cnil_exempt,
+        }
     }
 
     fn secret(&mut self, value: &Spanned<String>, what: &str) {
@@ -450,7 +533,7 @@ allowed_origins = ["*"]
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.projects[0].write_keys, ["pk_demo"]);
         assert_eq!(s.projects[0].allowed_origins, None);
-        assert_eq!(s.projects[0].ip, IpPolicy::Truncate);
+        assert_eq!(s.projects[0].policy, Policy::default());
     }
 
     #[test]
@@ -502,6 +585,63 @@ id = "empty"
             ]
         );
         assert!(p[5].fix.contains("\"https://shop.example\""));
+    }
+
+    #[test]
+    fn the_privacy_policy_is_read_per_project() {
+        let text = r#"
+[[projects]]
+id = "eu"
+write_keys = ["pk_eu"]
+mode = "opt-in"
+gpc = "opt-out"
+dnt = "deny-analytics"
+ip = "drop"
+preset = "cnil-exempt"
+cnil_allowed_events = ["Signed Up"]
+[[projects]]
+id = "us"
+write_keys = ["pk_us"]
+mode = "opt-out"
+required_categories = ["analytics", "functional"]
+"#;
+        let s = parse(text, "test.toml").unwrap();
+        let eu = &s.projects[0].policy;
+        assert_eq!(
+            (eu.mode, eu.gpc, eu.dnt, eu.ip),
+            (
+                ConsentMode::OptIn,
+                GpcRule::OptOut,
+                DntRule::DenyAnalytics,
+                IpPolicy::Drop
+            )
+        );
+        assert_eq!(
+            eu.cnil_exempt.as_ref().unwrap().allowed_events,
+            ["Signed Up"]
+        );
+        let us = &s.projects[1].policy;
+        assert_eq!(
+            (us.mode, us.required.as_slice()),
+            (
+                ConsentMode::OptOut,
+                ["analytics".to_string(), "functional".to_string()].as_slice()
+            )
+        );
+
+        let p = problems("trusted_proxies = [\"10.0.0.0/8\", \"proxy.local\"]\n[[projects]]\nid = \"x\"\nwrite_keys = [\"pk\"]\n");
+        assert_eq!((p.len(), p[0].line), (1, Some(1)));
+        assert!(p[0].message.contains("\"proxy.local\""));
+        let p = problems(
+            "[[projects]]\nid = \"x\"\nwrite_keys = [\"pk\"]\ncnil_allowed_events = [\"A\"]\n",
+        );
+        assert_eq!((p[0].line, p[0].fix.contains("preset")), (Some(4), true));
+        let p = problems("[[projects]]\nid = \"x\"\nwrite_keys = [\"pk\"]\nmode = \"maybe\"\n");
+        assert!(
+            p[0].message.contains("unknown variant `maybe`"),
+            "{}",
+            p[0].message
+        );
     }
 
     #[test]

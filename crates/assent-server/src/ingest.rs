@@ -5,7 +5,10 @@
 
 use std::net::SocketAddr;
 
-use assent_core::{decode, enrich, EventType, Received};
+use assent_core::client_address::client_ip;
+use assent_core::pipeline::{self, Processed};
+use assent_core::policy::Signals;
+use assent_core::{decode, EventType, Received};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -14,7 +17,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::api_error::ApiError;
-use crate::{App, ANONYMOUS_HEADER, SNOWPLOW_ANONYMOUS_HEADER};
+use crate::App;
 
 /// The answer to an accepted request.
 #[derive(Debug, Serialize)]
@@ -24,6 +27,13 @@ pub struct Accepted {
     pub rejected: Vec<RejectedEvent>,
     /// Of `accepted`, how many were already stored (a retry).
     pub duplicates: usize,
+    /// Of `accepted`, how many the project's privacy policy does not store (never retry them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub discarded: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Serialize)]
@@ -82,13 +92,21 @@ async fn ingest(
             ));
         }
     }
-    // An anonymous request leaves no address behind, not even a truncated one (DESIGN §6).
-    let anonymous =
-        headers.contains_key(ANONYMOUS_HEADER) || headers.contains_key(SNOWPLOW_ANONYMOUS_HEADER);
-    let received = Received::now((!anonymous).then(|| peer.ip()));
-    let (events, rejected) = enrich::batch(batch, &received, project.ip);
+    let signals = Signals::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()));
+    let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = client_ip(peer.ip(), forwarded_for, &app.trusted_proxies);
+    let received = Received::now(Some(ip));
+    let Processed {
+        events,
+        rejected,
+        discarded,
+        actions,
+    } = pipeline::process(batch, &received, &signals, &project.policy);
     for r in &rejected {
         app.metrics.rejected(r.rejection.label());
+    }
+    for action in actions {
+        app.metrics.policy(action);
     }
     let report = if events.is_empty() {
         Default::default()
@@ -98,7 +116,8 @@ async fn ingest(
     app.metrics
         .accepted(&project.id, report.inserted, report.duplicates);
     Ok(Json(Accepted {
-        accepted: report.inserted + report.duplicates,
+        accepted: report.inserted + report.duplicates + discarded,
+        discarded,
         duplicates: report.duplicates,
         rejected: rejected
             .into_iter()

@@ -50,6 +50,7 @@ pub struct AppInner {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
+    pub trusted_proxies: Vec<assent_core::client_address::IpNet>,
     demo_write_key: Option<String>,
 }
 
@@ -94,6 +95,7 @@ pub fn router(settings: &Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>)
         store,
         metrics,
         limits,
+        trusted_proxies: settings.trusted_proxies.clone(),
         demo_write_key,
     }));
 

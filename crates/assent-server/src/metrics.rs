@@ -18,6 +18,7 @@ pub struct Metrics {
     deduplicated: Family<Labels, Counter>,
     rejected: Family<Labels, Counter>,
     requests_refused: Family<Labels, Counter>,
+    policy: Family<Labels, Counter>,
     commit_seconds: Histogram,
     commit_events: Histogram,
     queue_depth: Gauge,
@@ -31,6 +32,7 @@ impl Default for Metrics {
             deduplicated: Family::default(),
             rejected: Family::default(),
             requests_refused: Family::default(),
+            policy: Family::default(),
             // 100 µs … ~3 s
             commit_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
             commit_events: Histogram::new(exponential_buckets(1.0, 4.0, 10)),
@@ -56,6 +58,11 @@ impl Default for Metrics {
             "requests_refused",
             "Whole requests refused, by error code",
             m.requests_refused.clone(),
+        );
+        registry.register(
+            "policy_actions",
+            "What the privacy policy did to events, by action and reason",
+            m.policy.clone(),
         );
         registry.register(
             "commit_seconds",
@@ -100,6 +107,14 @@ impl Metrics {
         self.requests_refused
             .get_or_create(&vec![("code", code.to_string())])
             .inc();
+    }
+
+    pub fn policy(&self, action: assent_core::policy::Action) {
+        let labels = vec![
+            ("action", action.label().to_string()),
+            ("reason", action.reason().label().to_string()),
+        ];
+        self.policy.get_or_create(&labels).inc();
     }
 
     pub fn committed(&self, stats: &CommitStats) {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use assent_core::IpPolicy;
+use assent_core::policy::Policy;
 use axum::http::{header, HeaderMap, HeaderValue};
 use base64::Engine;
 
@@ -13,7 +13,7 @@ use crate::config::ProjectSettings;
 #[derive(Debug)]
 pub struct Project {
     pub id: Arc<str>,
-    pub ip: IpPolicy,
+    pub policy: Policy,
     /// `None` allows every origin.
     pub allowed_origins: Option<Vec<String>>,
 }
@@ -56,7 +56,7 @@ impl Projects {
         for p in settings {
             let project = Arc::new(Project {
                 id: p.id.as_str().into(),
-                ip: p.ip,
+                policy: p.policy.clone(),
                 allowed_origins: p.allowed_origins.clone(),
             });
             for key in &p.write_keys {
@@ -128,7 +128,7 @@ mod tests {
             write_keys: vec!["pk_demo".into()],
             admin_tokens: vec!["sk_demo".into()],
             allowed_origins: None,
-            ip: IpPolicy::Truncate,
+            policy: Policy::default(),
         }])
     }
 

@@ -28,11 +28,10 @@ impl CategoryState {
     }
 }
 
-/// The two categories the server acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The states an event's snapshot records, by category.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConsentSnapshot {
-    pub analytics: CategoryState,
-    pub marketing: CategoryState,
+    states: HashMap<String, CategoryState>,
 }
 
 #[derive(Deserialize)]
@@ -58,16 +57,27 @@ impl ConsentSnapshot {
             .and_then(|c| c.consent)
             .and_then(|c| c.state)
             .unwrap_or_default();
-        let read = |category: &str| match state.get(category) {
-            Some(serde_json::Value::String(s)) if s == "granted" => CategoryState::Granted,
-            Some(serde_json::Value::String(s)) if s == "denied" => CategoryState::Denied,
-            Some(serde_json::Value::Bool(true)) => CategoryState::Granted,
-            Some(serde_json::Value::Bool(false)) => CategoryState::Denied,
+        let read = |value: &serde_json::Value| match value {
+            serde_json::Value::String(s) if s == "granted" => CategoryState::Granted,
+            serde_json::Value::String(s) if s == "denied" => CategoryState::Denied,
+            serde_json::Value::Bool(true) => CategoryState::Granted,
+            serde_json::Value::Bool(false) => CategoryState::Denied,
             _ => CategoryState::Pending,
         };
         ConsentSnapshot {
-            analytics: read("analytics"),
-            marketing: read("marketing"),
+            states: state
+                .iter()
+                .map(|(k, v)| (k.to_string(), read(v)))
+                .collect(),
         }
+    }
+
+    pub fn state(&self, category: &str) -> CategoryState {
+        self.states.get(category).copied().unwrap_or_default()
+    }
+
+    /// Whether `category` may be used under `mode`.
+    pub fn allows(&self, category: &str, mode: ConsentMode) -> bool {
+        self.state(category).allows(mode)
     }
 }

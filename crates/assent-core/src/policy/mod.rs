@@ -59,13 +59,28 @@ pub struct CnilExempt {
 }
 
 /// A project's rules.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub mode: ConsentMode,
+    /// Categories that must all be allowed for identifiers, traits and the IP to be kept.
+    pub required: Vec<String>,
     pub ip: IpPolicy,
     pub gpc: GpcRule,
     pub dnt: DntRule,
     pub cnil_exempt: Option<CnilExempt>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            mode: ConsentMode::default(),
+            required: vec!["analytics".to_string()],
+            ip: IpPolicy::default(),
+            gpc: GpcRule::default(),
+            dnt: DntRule::default(),
+            cnil_exempt: None,
+        }
+    }
 }
 
 /// What the request says about privacy, from its headers.
@@ -102,7 +117,8 @@ impl Signals {
 /// Why the policy acted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
-    AnalyticsNotGranted,
+    /// A category in [`Policy::required`] (by default `analytics`) is not allowed.
+    ConsentNotGranted,
     MarketingNotGranted,
     GlobalPrivacyControl,
     DoNotTrack,
@@ -113,7 +129,7 @@ pub enum Reason {
 impl Reason {
     pub fn label(self) -> &'static str {
         match self {
-            Reason::AnalyticsNotGranted => "analytics_not_granted",
+            Reason::ConsentNotGranted => "consent_not_granted",
             Reason::MarketingNotGranted => "marketing_not_granted",
             Reason::GlobalPrivacyControl => "global_privacy_control",
             Reason::DoNotTrack => "do_not_track",
@@ -221,8 +237,12 @@ pub fn apply(event: &mut Event, signals: &Signals, policy: &Policy) -> Verdict {
         Some(Reason::CnilExempt)
     } else if signals.dnt && policy.dnt == DntRule::DenyAnalytics {
         Some(Reason::DoNotTrack)
-    } else if !consent.analytics.allows(policy.mode) {
-        Some(Reason::AnalyticsNotGranted)
+    } else if !policy
+        .required
+        .iter()
+        .all(|c| consent.allows(c, policy.mode))
+    {
+        Some(Reason::ConsentNotGranted)
     } else {
         None
     };
@@ -243,7 +263,7 @@ pub fn apply(event: &mut Event, signals: &Signals, policy: &Policy) -> Verdict {
         Some(Reason::CnilExempt)
     } else if signals.gpc {
         Some(Reason::GlobalPrivacyControl)
-    } else if !consent.marketing.allows(policy.mode) {
+    } else if !consent.allows("marketing", policy.mode) {
         Some(Reason::MarketingNotGranted)
     } else {
         None

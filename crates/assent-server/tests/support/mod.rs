@@ -24,10 +24,25 @@ impl TestServer {
     }
 
     /// `store` is added to the `[store]` table, `project` to the one project's table.
+    ///
+    /// The project runs in `opt-out` mode unless `project` says otherwise: most tests are about
+    /// ingest mechanics and send events without a consent snapshot, which the default opt-in
+    /// policy would (rightly) strip of every identifier. Policy tests set the mode they test.
     pub async fn start_with(listen: &str, store: &str, project: &str) -> TestServer {
+        Self::start_config(&format!("listen = \"{listen}\""), store, project).await
+    }
+
+    /// Like [`start_with`], with `top` the top-level keys (it must set `listen`).
+    pub async fn start_config(top: &str, store: &str, project: &str) -> TestServer {
+        let mode = if project.contains("mode =") {
+            ""
+        } else {
+            "mode = \"opt-out\""
+        };
+        let project = format!("{mode}\n{project}");
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
-            "listen = \"{listen}\"\ndata_dir = {:?}\n[store]\n{store}\n[[projects]]\nid = \"demo\"\n\
+            "{top}\ndata_dir = {:?}\n[store]\n{store}\n[[projects]]\nid = \"demo\"\n\
              write_keys = [\"{WRITE_KEY}\"]\nadmin_tokens = [\"{ADMIN_TOKEN}\"]\n{project}\n",
             dir.path().display().to_string()
         );

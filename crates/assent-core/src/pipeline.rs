@@ -1,0 +1,50 @@
+//! One request's events through decode's result → policy → enrich: the function ingest calls.
+
+use crate::decode::Batch;
+use crate::enrich::{self, IndexedRejection, Received, StoredEvent};
+use crate::policy::{self, Action, Policy, Signals};
+
+/// What a request's events became.
+#[derive(Debug, Default)]
+pub struct Processed {
+    /// To be stored.
+    pub events: Vec<StoredEvent>,
+    /// Refused by decode, with their index in the request.
+    pub rejected: Vec<IndexedRejection>,
+    /// Accepted, then not stored because the policy says so (the client must not retry them).
+    pub discarded: usize,
+    /// Everything the policy did, for metrics.
+    pub actions: Vec<Action>,
+}
+
+/// Holds every decoded event of `batch` against `policy` and enriches what may be stored.
+///
+/// ```
+/// use assent_core::{decode, pipeline, policy::{Policy, Signals}, Limits, Received};
+/// let body = br#"{"batch":[{"type":"page","anonymousId":"a1"},{"type":"alias"}]}"#;
+/// let batch = decode::batch(body, &Limits::default()).unwrap();
+/// let done = pipeline::process(batch, &Received::now(None), &Signals::default(), &Policy::default());
+/// assert_eq!((done.events.len(), done.rejected[0].index), (1, 1));
+/// assert_eq!(done.events[0].anonymous_id, None, "no consent snapshot: no identifier kept");
+/// ```
+pub fn process(batch: Batch, received: &Received, signals: &Signals, policy: &Policy) -> Processed {
+    let mut out = Processed {
+        events: Vec::with_capacity(batch.events.len()),
+        ..Processed::default()
+    };
+    for (index, decoded) in batch.events.into_iter().enumerate() {
+        match decoded {
+            Err(rejection) => out.rejected.push(IndexedRejection { index, rejection }),
+            Ok(mut event) => {
+                let verdict = policy::apply(&mut event, signals, policy);
+                out.actions.extend_from_slice(&verdict.actions);
+                if verdict.dropped() {
+                    out.discarded += 1;
+                } else {
+                    out.events.push(enrich::one(event, received, verdict.ip));
+                }
+            }
+        }
+    }
+    out
+}
