@@ -45,6 +45,8 @@ pub struct StoredEvent {
     pub sent_at_ms: Option<i64>,
     pub received_at_ms: i64,
     pub ip: Option<String>,
+    /// For a `consent` event that carries a consent id: its entry for the consent ledger.
+    pub consent: Option<crate::ledger::Entry>,
     /// JSON of what has no column: `properties`, `traits`, `context`, `previousId` and the
     /// client's own `originalTimestamp`. The `events_json` view joins it back to the columns.
     pub payload: String,
@@ -123,6 +125,16 @@ fn event(ev: Event, received_at: Timestamp, ip: Option<String>) -> StoredEvent {
     } else {
         ev.message_id
     };
+    let consent = match ev.kind {
+        EventType::Consent => crate::ledger::Entry::of_consent_event(
+            ev.context.as_deref(),
+            ev.anonymous_id.as_deref(),
+            ev.user_id.as_deref(),
+            timestamp_ms,
+            &message_id,
+        ),
+        _ => None,
+    };
     let payload = serde_json::to_string(&Payload {
         properties: ev.properties.as_deref(),
         traits: ev.traits.as_deref(),
@@ -144,6 +156,7 @@ fn event(ev: Event, received_at: Timestamp, ip: Option<String>) -> StoredEvent {
         sent_at_ms,
         received_at_ms,
         ip,
+        consent,
         payload,
     }
 }

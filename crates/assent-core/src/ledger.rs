@@ -11,43 +11,94 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One recorded consent choice: who, what, when, under which policy revision, from where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// The subject appears only as digests: the plain identifiers are kept beside the entry, where
+/// a deletion can erase them without breaking the chain, while the entry stays as proof that
+/// *someone* chose this — and whoever presents the identifiers again can be matched to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Entry {
-    pub project: String,
     pub consent_id: String,
-    pub anonymous_id: Option<String>,
-    pub user_id: Option<String>,
+    /// SHA-256 of the anonymousId, if the event had one.
+    pub anonymous_id_digest: Option<String>,
+    /// SHA-256 of the userId, if the event had one.
+    pub user_id_digest: Option<String>,
     /// Category → state, as JSON with sorted keys (e.g. `{"analytics":"granted"}`).
     pub states: String,
     pub revision: Option<String>,
     pub source: Option<String>,
-    /// When the choice was made, in milliseconds since 1970.
+    /// When the choice was made (skew-corrected), in milliseconds since 1970.
     pub at_ms: i64,
     /// The event that recorded it.
     pub message_id: String,
 }
 
+/// SHA-256 of an identifier, as hex.
+pub fn digest(id: &str) -> String {
+    format!("{:x}", Sha256::digest(id.as_bytes()))
+}
+
 impl Entry {
-    /// The hash of this entry when it follows an entry whose hash is `previous`.
+    /// The hash of this entry of `project` when it follows an entry whose hash is `previous`.
     ///
     /// ```
     /// use assent_core::ledger::{Entry, GENESIS};
-    /// let entry = Entry { project: "shop".into(), consent_id: "c1".into(), anonymous_id: None,
-    ///     user_id: None, states: r#"{"analytics":"denied"}"#.into(), revision: Some("3".into()),
+    /// let entry = Entry { consent_id: "c1".into(), anonymous_id_digest: None,
+    ///     user_id_digest: None, states: r#"{"analytics":"denied"}"#.into(), revision: Some("3".into()),
     ///     source: Some("banner".into()), at_ms: 1_763_800_000_000, message_id: "m1".into() };
-    /// let first = entry.hash(GENESIS);
+    /// let first = entry.hash("shop", GENESIS);
     /// assert_eq!(first.len(), 64);
     /// let mut edited = entry.clone();
     /// edited.states = r#"{"analytics":"granted"}"#.into();
-    /// assert_ne!(edited.hash(GENESIS), first);
+    /// assert_ne!(edited.hash("shop", GENESIS), first);
     /// ```
-    pub fn hash(&self, previous: &str) -> String {
+    pub fn hash(&self, project: &str, previous: &str) -> String {
         let content = serde_json::to_string(self).expect("an entry serialises");
         let mut h = Sha256::new();
-        h.update(previous.as_bytes());
-        h.update(b"\n");
-        h.update(content.as_bytes());
+        for part in [previous, project, &content] {
+            h.update(part.as_bytes());
+            h.update(b"\n");
+        }
         format!("{:x}", h.finalize())
+    }
+
+    /// The ledger entry a consent event records, if it carries a consent id in
+    /// `context.consent` (`{"id", "state", "revision", "source"}`).
+    pub fn of_consent_event(
+        context: Option<&serde_json::value::RawValue>,
+        anonymous_id: Option<&str>,
+        user_id: Option<&str>,
+        at_ms: i64,
+        message_id: &str,
+    ) -> Option<Entry> {
+        #[derive(serde::Deserialize)]
+        struct Context {
+            consent: Option<Consent>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Consent {
+            id: Option<String>,
+            state: Option<serde_json::Map<String, serde_json::Value>>,
+            revision: Option<serde_json::Value>,
+            source: Option<String>,
+        }
+        let consent = serde_json::from_str::<Context>(context?.get())
+            .ok()?
+            .consent?;
+        let text = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        Some(Entry {
+            consent_id: consent.id?,
+            anonymous_id_digest: anonymous_id.map(digest),
+            user_id_digest: user_id.map(digest),
+            states: serde_json::to_string(&consent.state.unwrap_or_default())
+                .expect("a map serialises"),
+            revision: consent.revision.map(text),
+            source: consent.source,
+            at_ms,
+            message_id: message_id.to_string(),
+        })
     }
 }
 
@@ -61,17 +112,28 @@ pub struct BrokenLink {
     pub id: i64,
 }
 
-/// Checks a chain given as `(id, entry, previous hash as recorded, hash as recorded)` in order.
+/// One entry as the store recorded it.
+pub struct Recorded<'a> {
+    pub id: i64,
+    pub project: &'a str,
+    pub entry: &'a Entry,
+    pub previous: &'a str,
+    pub hash: &'a str,
+}
+
+/// Checks a chain in order, starting from `anchor` (the hash the first entry links to:
+/// [`GENESIS`], or the last hash that retention removed). Returns how many entries it checked.
 pub fn verify<'a>(
-    chain: impl IntoIterator<Item = (i64, &'a Entry, &'a str, &'a str)>,
+    anchor: &str,
+    chain: impl IntoIterator<Item = Recorded<'a>>,
 ) -> Result<usize, BrokenLink> {
-    let mut expected_previous = GENESIS.to_string();
+    let mut expected_previous = anchor.to_string();
     let mut count = 0;
-    for (position, (id, entry, previous, hash)) in chain.into_iter().enumerate() {
-        if previous != expected_previous || entry.hash(previous) != hash {
-            return Err(BrokenLink { position, id });
+    for (position, r) in chain.into_iter().enumerate() {
+        if r.previous != expected_previous || r.entry.hash(r.project, r.previous) != r.hash {
+            return Err(BrokenLink { position, id: r.id });
         }
-        expected_previous = hash.to_string();
+        expected_previous = r.hash.to_string();
         count += 1;
     }
     Ok(count)
@@ -83,10 +145,9 @@ mod tests {
 
     fn entry(n: i64) -> Entry {
         Entry {
-            project: "shop".into(),
             consent_id: format!("c{n}"),
-            anonymous_id: Some("a1".into()),
-            user_id: None,
+            anonymous_id_digest: Some(digest("a1")),
+            user_id_digest: None,
             states: r#"{"analytics":"granted"}"#.into(),
             revision: None,
             source: Some("banner".into()),
@@ -101,7 +162,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let e = entry(i);
-                let hash = e.hash(&previous);
+                let hash = e.hash("shop", &previous);
                 let link = (i + 100, e, previous.clone(), hash.clone());
                 previous = hash;
                 link
@@ -110,11 +171,14 @@ mod tests {
     }
 
     fn check(chain: &[(i64, Entry, String, String)]) -> Result<usize, BrokenLink> {
-        verify(
-            chain
-                .iter()
-                .map(|(id, e, p, h)| (*id, e, p.as_str(), h.as_str())),
-        )
+        let recorded = chain.iter().map(|(id, entry, previous, hash)| Recorded {
+            id: *id,
+            project: "shop",
+            entry,
+            previous,
+            hash,
+        });
+        verify(GENESIS, recorded)
     }
 
     #[test]

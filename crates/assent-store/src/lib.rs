@@ -33,6 +33,7 @@
 
 mod ack;
 mod checkpointer;
+mod ledger;
 mod schema;
 mod sqlite;
 mod syncer;
@@ -44,6 +45,7 @@ use assent_core::StoredEvent;
 use thiserror::Error;
 
 pub use ack::Ack;
+pub use ledger::{verify_ledger, LedgerError};
 pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
 
 /// What the collector needs from a store.

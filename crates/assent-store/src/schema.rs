@@ -45,6 +45,25 @@ const MIGRATIONS: &[&str] = &[
         'receivedAt', strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch'),
         'ip', ip)) AS event
     FROM events;",
+    // v2: the consent ledger. Append-only: its content cannot be updated through SQLite (the
+    // trigger) and any edit made around it breaks the hash chain (`assent consent verify`).
+    // The plain identifiers may be erased (subject deletion); the chain covers their digests.
+    "CREATE TABLE consent_ledger (
+        id            INTEGER PRIMARY KEY,
+        project       TEXT NOT NULL,
+        consent_id    TEXT NOT NULL,
+        anonymous_id  TEXT,
+        user_id       TEXT,
+        entry         TEXT NOT NULL,
+        previous_hash TEXT NOT NULL,
+        hash          TEXT NOT NULL
+    );
+    CREATE INDEX consent_ledger_by_consent_id ON consent_ledger (consent_id);
+    CREATE INDEX consent_ledger_by_anonymous_id ON consent_ledger (anonymous_id) WHERE anonymous_id IS NOT NULL;
+    CREATE INDEX consent_ledger_by_user ON consent_ledger (user_id) WHERE user_id IS NOT NULL;
+    CREATE TRIGGER consent_ledger_is_append_only
+        BEFORE UPDATE OF id, project, consent_id, entry, previous_hash, hash ON consent_ledger
+        BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

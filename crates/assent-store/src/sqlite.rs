@@ -12,6 +12,7 @@ use rusqlite::{params, Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use crate::checkpointer::Checkpointer;
+use crate::ledger;
 use crate::syncer::{Answer, Delivery, Syncer};
 use crate::{schema, Ack, AppendReport, CommitStats, Store, StoreError};
 
@@ -97,9 +98,11 @@ impl SqliteStore {
             }
             Durability::Normal => Delivery::Immediate,
         };
+        let ledger_tip = ledger::tip(&conn).map_err(|e| open_error(e.to_string()))?;
         let writer = Writer {
             conn,
             delivery,
+            ledger_tip,
             queue,
             waiting_events: waiting_events.clone(),
             max_group_events: options.max_group_events,
@@ -215,6 +218,8 @@ const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events
 struct Writer {
     conn: Connection,
     delivery: Delivery,
+    /// The consent ledger's last hash, moved forward only when a commit succeeds.
+    ledger_tip: String,
     queue: Receiver<Job>,
     waiting_events: Arc<AtomicUsize>,
     max_group_events: usize,
@@ -292,6 +297,7 @@ impl Writer {
     fn write(&mut self, group: &[Job]) -> rusqlite::Result<Vec<AppendReport>> {
         let tx = self.conn.transaction()?;
         let mut reports = Vec::with_capacity(group.len());
+        let mut tip = self.ledger_tip.clone();
         {
             let mut insert = tx.prepare_cached(INSERT_EVENT)?;
             for job in group {
@@ -319,6 +325,18 @@ impl Writer {
                             ])?;
                             if inserted == 1 {
                                 report.inserted += 1;
+                                if let Some(entry) = &e.consent {
+                                    let (anonymous_id, user_id) =
+                                        (e.anonymous_id.as_deref(), e.user_id.as_deref());
+                                    ledger::append(
+                                        &tx,
+                                        project,
+                                        entry,
+                                        anonymous_id,
+                                        user_id,
+                                        &mut tip,
+                                    )?;
+                                }
                             } else {
                                 report.duplicates += 1;
                             }
@@ -336,6 +354,7 @@ impl Writer {
             }
         }
         tx.commit()?;
+        self.ledger_tip = tip;
         Ok(reports)
     }
 }

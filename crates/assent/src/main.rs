@@ -1,5 +1,6 @@
 //! `assent`: the collector binary. See `assent --help`.
 
+mod consent;
 mod development;
 
 use std::path::PathBuf;
@@ -33,6 +34,9 @@ enum Command {
         /// The configuration file to check.
         file: PathBuf,
     },
+    /// The consent ledger: the proof of every consent choice.
+    #[command(subcommand)]
+    Consent(consent::Command),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve { config } => serve(config),
+        Command::Consent(command) => consent::run(command),
     }
 }
 
