@@ -15,6 +15,8 @@ pub struct Received {
     pub at: Timestamp,
     /// The client's address as seen by the server, before any policy.
     pub ip: Option<IpAddr>,
+    /// The cookieless visitor hash of the request (see [`crate::visitor`]).
+    pub visitor: Option<u128>,
 }
 
 impl Received {
@@ -24,6 +26,7 @@ impl Received {
         Received {
             at: Timestamp::from_millisecond(now).expect("now is a valid time"),
             ip,
+            visitor: None,
         }
     }
 }
@@ -45,6 +48,8 @@ pub struct StoredEvent {
     pub sent_at_ms: Option<i64>,
     pub received_at_ms: i64,
     pub ip: Option<String>,
+    /// The day's cookieless visitor pseudonym, 32 hex digits.
+    pub visitor_hash: Option<String>,
     /// For a `consent` event that carries a consent id: its entry for the consent ledger.
     pub consent: Option<crate::ledger::Entry>,
     /// JSON of what has no column: `properties`, `traits`, `context`, `previousId` and the
@@ -73,7 +78,7 @@ pub fn batch(
     let mut rejected = Vec::new();
     for (index, decoded) in batch.events.into_iter().enumerate() {
         match decoded {
-            Ok(ev) => stored.push(event(ev, received.at, ip.clone())),
+            Ok(ev) => stored.push(event(ev, received, ip.clone())),
             Err(rejection) => rejected.push(IndexedRejection { index, rejection }),
         }
     }
@@ -87,7 +92,7 @@ pub fn one(event: Event, received: &Received, ip_policy: IpPolicy) -> StoredEven
         .ip
         .and_then(|ip| ip_policy.apply(ip))
         .map(|ip| ip.to_string());
-    self::event(event, received.at, ip)
+    self::event(event, received, ip)
 }
 
 /// The time an event happened by the server's clock: the client's own clock is trusted only
@@ -113,7 +118,8 @@ pub fn corrected_timestamp(
     }
 }
 
-fn event(ev: Event, received_at: Timestamp, ip: Option<String>) -> StoredEvent {
+fn event(ev: Event, received: &Received, ip: Option<String>) -> StoredEvent {
+    let received_at = received.at;
     let received_at_ms = received_at.as_millisecond();
     let original_ms = ev.timestamp.map(|t| t.as_millisecond());
     let sent_at_ms = ev.sent_at.map(|t| t.as_millisecond());
@@ -156,6 +162,7 @@ fn event(ev: Event, received_at: Timestamp, ip: Option<String>) -> StoredEvent {
         sent_at_ms,
         received_at_ms,
         ip,
+        visitor_hash: received.visitor.map(|h| format!("{h:032x}")),
         consent,
         payload,
     }

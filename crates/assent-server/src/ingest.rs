@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use assent_core::client_address::client_ip;
 use assent_core::pipeline::{self, Processed};
 use assent_core::policy::Signals;
-use assent_core::{decode, EventType, Received};
+use assent_core::{decode, visitor, EventType, Received};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -95,7 +95,19 @@ async fn ingest(
     let signals = Signals::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()));
     let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = client_ip(peer.ip(), forwarded_for, &app.trusted_proxies);
-    let received = Received::now(Some(ip));
+    let mut received = Received::now(Some(ip));
+    let salt = app
+        .visitor_salts
+        .for_day(visitor::day_of(received.at.as_millisecond()))?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    received.visitor = Some(visitor::hash(
+        &salt,
+        &project.id,
+        ip,
+        user_agent.unwrap_or_default(),
+    ));
     let Processed {
         events,
         rejected,

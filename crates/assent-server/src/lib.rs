@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use assent_core::{EventType, Limits};
-use assent_store::{SqliteStore, Store, StoreError, StoreOptions};
+use assent_store::{SqliteStore, Store, StoreError, StoreOptions, VisitorSalts};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, Method};
 use axum::routing::{get, post};
@@ -51,6 +51,7 @@ pub struct AppInner {
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub trusted_proxies: Vec<assent_core::client_address::IpNet>,
+    pub visitor_salts: Arc<VisitorSalts>,
     demo_write_key: Option<String>,
 }
 
@@ -77,7 +78,12 @@ pub const ANONYMOUS_HEADER: &str = "x-assent-anonymous";
 pub const SNOWPLOW_ANONYMOUS_HEADER: &str = "sp-anonymous";
 
 /// Builds the routes over an already-open store.
-pub fn router(settings: &Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Router {
+pub fn router(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    visitor_salts: Arc<VisitorSalts>,
+    metrics: Arc<Metrics>,
+) -> Router {
     let projects = Projects::new(&settings.projects);
     let demo_write_key = settings
         .web
@@ -96,6 +102,7 @@ pub fn router(settings: &Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>)
         metrics,
         limits,
         trusted_proxies: settings.trusted_proxies.clone(),
+        visitor_salts,
         demo_write_key,
     }));
 
@@ -206,16 +213,39 @@ impl Collector {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let app = router(&self.settings, self.store.clone(), self.metrics);
+        let salts = Arc::new(self.store.visitor_salts()?);
+        // Rotation also deletes salts past 48 h; a quiet day must not keep them alive.
+        let sweeper = tokio::spawn({
+            let salts = salts.clone();
+            async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+                loop {
+                    every.tick().await;
+                    let today = assent_core::visitor::day_of(now_ms());
+                    if let Err(e) = salts.for_day(today) {
+                        tracing::warn!(error = %e, "could not rotate the visitor salt; will retry");
+                    }
+                }
+            }
+        });
+        let app = router(&self.settings, self.store.clone(), salts, self.metrics);
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        sweeper.abort();
         // Every handler has answered by now; commit whatever is still queued and stop the writer.
         self.store.close();
         tracing::info!("stopped; everything acknowledged is committed");
         Ok(())
     }
+}
+
+fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    since_epoch.as_millis() as i64
 }

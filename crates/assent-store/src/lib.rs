@@ -37,6 +37,7 @@ mod ledger;
 mod schema;
 mod sqlite;
 mod syncer;
+mod visitor_salts;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,7 @@ use thiserror::Error;
 pub use ack::Ack;
 pub use ledger::{verify_ledger, LedgerError};
 pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
+pub use visitor_salts::VisitorSalts;
 
 /// What the collector needs from a store.
 pub trait Store: Send + Sync + 'static {

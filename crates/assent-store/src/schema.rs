@@ -64,6 +64,27 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER consent_ledger_is_append_only
         BEFORE UPDATE OF id, project, consent_id, entry, previous_hash, hash ON consent_ledger
         BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;",
+    // v3: cookieless unique visitors. Each day's random salt lives here for 48 hours, then is
+    // deleted (see visitor_salts.rs); the view gains `visitorHash`.
+    "ALTER TABLE events ADD COLUMN visitor_hash TEXT;
+    CREATE TABLE visitor_salts (day INTEGER PRIMARY KEY, salt BLOB NOT NULL);
+    DROP VIEW events_json;
+    CREATE VIEW events_json AS SELECT id, project, json_patch(payload, json_object(
+        'messageId', message_id,
+        'type', type,
+        'event', CASE WHEN type = 'track' THEN event END,
+        'name', CASE WHEN type IN ('page', 'screen') THEN event END,
+        'anonymousId', anonymous_id,
+        'userId', user_id,
+        'groupId', group_id,
+        'sessionId', session_id,
+        'sequence', sequence,
+        'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch'),
+        'sentAt', strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch'),
+        'receivedAt', strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch'),
+        'ip', ip,
+        'visitorHash', visitor_hash)) AS event
+    FROM events;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -123,6 +123,14 @@ impl SqliteStore {
         })
     }
 
+    /// The daily salts for cookieless visitor hashes, kept in this store.
+    pub fn visitor_salts(&self) -> Result<crate::VisitorSalts, StoreError> {
+        crate::VisitorSalts::open(&self.path).map_err(|e| StoreError::Open {
+            path: self.path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -212,8 +220,8 @@ fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connecti
 
 const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events
     (project, message_id, type, event, anonymous_id, user_id, group_id, session_id, sequence,
-     timestamp, sent_at, received_at, ip, payload)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+     timestamp, sent_at, received_at, ip, payload, visitor_hash)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 struct Writer {
     conn: Connection,
@@ -322,6 +330,7 @@ impl Writer {
                                 e.received_at_ms,
                                 e.ip,
                                 e.payload,
+                                e.visitor_hash,
                             ])?;
                             if inserted == 1 {
                                 report.inserted += 1;

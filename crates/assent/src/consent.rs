@@ -25,21 +25,26 @@ pub fn run(command: Command) -> ExitCode {
     }
 }
 
-fn verify(config: &std::path::Path) -> ExitCode {
-    let settings = match config::load(config) {
-        Ok(settings) => settings,
-        Err(problems) => {
-            eprint!("{problems}");
-            return ExitCode::from(2);
-        }
-    };
+/// The store of a configuration, opened read-only, or the exit code after saying why not.
+pub fn open_read_only(config: &std::path::Path) -> Result<Connection, ExitCode> {
+    let settings = config::load(config).map_err(|problems| {
+        eprint!("{problems}");
+        ExitCode::from(2)
+    })?;
     let path = settings.data_dir.join(SqliteStore::FILE);
-    let conn = match Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY) {
-        Ok(conn) => conn,
-        Err(e) => {
+    let conn =
+        Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
             eprintln!("cannot open the store at {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
+            ExitCode::from(2)
+        })?;
+    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+    Ok(conn)
+}
+
+fn verify(config: &std::path::Path) -> ExitCode {
+    let conn = match open_read_only(config) {
+        Ok(conn) => conn,
+        Err(code) => return code,
     };
     match assent_store::verify_ledger(&conn) {
         Ok(n) => {

@@ -2,6 +2,7 @@
 
 mod consent;
 mod development;
+mod visitors;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,15 @@ enum Command {
         /// The configuration file to check.
         file: PathBuf,
     },
+    /// Daily unique visitors per project, counted without cookies (by the daily visitor hash).
+    Visitors {
+        /// The configuration file whose data directory holds the store.
+        #[arg(long, env = "ASSENT_CONFIG")]
+        config: PathBuf,
+        /// How many days back to show.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
     /// The consent ledger: the proof of every consent choice.
     #[command(subcommand)]
     Consent(consent::Command),
@@ -65,6 +75,7 @@ fn main() -> ExitCode {
         },
         Command::Serve { config } => serve(config),
         Command::Consent(command) => consent::run(command),
+        Command::Visitors { config, days } => visitors::run(&config, days),
     }
 }
 
