@@ -19,7 +19,7 @@ pub use ipnet::IpNet;
 /// assert_eq!(client_ip(stranger, xff, &trusted).to_string(), "198.51.100.9", "spoofed header ignored");
 /// ```
 pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
+    let is_trusted = |ip: &IpAddr| is_trusted(*ip, trusted);
     if !is_trusted(&peer) {
         return peer;
     }
@@ -40,4 +40,9 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
         }
     }
     client
+}
+
+/// Whether `ip` is one of the trusted proxies, whose forwarded headers may be believed.
+pub fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|net| net.contains(&ip.to_canonical()))
 }

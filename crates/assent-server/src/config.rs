@@ -53,6 +53,20 @@ pub struct ProjectSettings {
     pub allowed_origins: Option<Vec<String>>,
     /// What may be stored of each event (DESIGN §6): consent mode, GPC, DNT, IP, preset.
     pub policy: Policy,
+    /// The server-set id cookie of `GET /v1/id`.
+    pub id_cookie: IdCookie,
+}
+
+/// Attributes of the HttpOnly id cookie the collector sets (`GET /v1/id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdCookie {
+    /// Lifetime, capped at 400 days (Chrome's cap) and at 395 days (13 months) under the
+    /// CNIL-exempt preset.
+    pub max_age_days: u16,
+    /// `None`: the collector's own host.
+    pub domain: Option<String>,
+    /// `None`: `Secure` when the request came over HTTPS through a trusted proxy.
+    pub secure: Option<bool>,
 }
 
 /// One mistake in a configuration.
@@ -158,6 +172,9 @@ struct ProjectSection {
     dnt: DntRule,
     preset: Option<PresetName>,
     cnil_allowed_events: Option<Spanned<Vec<String>>>,
+    id_cookie_days: Option<u16>,
+    id_cookie_domain: Option<String>,
+    id_cookie_secure: Option<bool>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -385,6 +402,14 @@ impl Checker<'_> {
                         .unwrap_or_default(),
                     admin_tokens: p.admin_tokens.into_iter().map(Spanned::into_inner).collect(),
                     allowed_origins: allowed_origins.flatten(),
+                    id_cookie: IdCookie {
+                        max_age_days: p
+                            .id_cookie_days
+                            .unwrap_or(365)
+                            .min(if policy.cnil_exempt.is_some() { 395 } else { 400 }),
+                        domain: p.id_cookie_domain.clone(),
+                        secure: p.id_cookie_secure,
+                    },
                     policy,
                 }
             })

@@ -21,6 +21,7 @@ mod ingest;
 mod metrics;
 mod ops;
 pub mod projects;
+mod server_id;
 mod web;
 
 use std::future::Future;
@@ -106,7 +107,9 @@ pub fn router(
         demo_write_key,
     }));
 
-    let mut ingest = Router::new().route("/v1/batch", post(ingest::batch));
+    let mut ingest = Router::new()
+        .route("/v1/batch", post(ingest::batch))
+        .route("/v1/id", get(server_id::id));
     for kind in EventType::ALL {
         let path = format!("/v1/{kind}");
         ingest = ingest.route(

@@ -7,13 +7,14 @@ use assent_core::policy::Policy;
 use axum::http::{header, HeaderMap, HeaderValue};
 use base64::Engine;
 
-use crate::config::ProjectSettings;
+use crate::config::{IdCookie, ProjectSettings};
 
 /// A project as the running server sees it.
 #[derive(Debug)]
 pub struct Project {
     pub id: Arc<str>,
     pub policy: Policy,
+    pub id_cookie: IdCookie,
     /// `None` allows every origin.
     pub allowed_origins: Option<Vec<String>>,
 }
@@ -57,6 +58,7 @@ impl Projects {
             let project = Arc::new(Project {
                 id: p.id.as_str().into(),
                 policy: p.policy.clone(),
+                id_cookie: p.id_cookie.clone(),
                 allowed_origins: p.allowed_origins.clone(),
             });
             for key in &p.write_keys {
@@ -129,6 +131,11 @@ mod tests {
             admin_tokens: vec!["sk_demo".into()],
             allowed_origins: None,
             policy: Policy::default(),
+            id_cookie: IdCookie {
+                max_age_days: 365,
+                domain: None,
+                secure: None,
+            },
         }])
     }
 
