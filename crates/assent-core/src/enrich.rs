@@ -78,6 +78,30 @@ pub fn batch(
     (stored, rejected)
 }
 
+/// Enriches one event whose address is its own rather than its request's: Amplitude and
+/// Snowplow events may each say where they came from ([`ClientIp`](crate::decode::ClientIp)).
+/// `ip` is the address before the project's policy, which is applied here.
+///
+/// ```
+/// use assent_core::{decode, enrich, EventType, IpPolicy, Limits, Received};
+/// let batch = decode::single(br#"{"name":"Home"}"#, EventType::Page, &Limits::default()).unwrap();
+/// let ev = batch.events.into_iter().next().unwrap().unwrap();
+/// let at = Received::now(None).at;
+/// let stored = enrich::one(ev, at, Some("203.0.113.77".parse().unwrap()), IpPolicy::Truncate);
+/// assert_eq!(stored.ip.as_deref(), Some("203.0.113.0"));
+/// ```
+pub fn one(
+    ev: Event,
+    received_at: Timestamp,
+    ip: Option<IpAddr>,
+    ip_policy: IpPolicy,
+) -> StoredEvent {
+    let ip = ip
+        .and_then(|ip| ip_policy.apply(ip))
+        .map(|ip| ip.to_string());
+    event(ev, received_at, ip)
+}
+
 /// The time an event happened by the server's clock: the client's own clock is trusted only
 /// for the interval between the event and its sending, so a phone set to 1970 still lands
 /// on the right day (`receivedAt - (sentAt - timestamp)`, as Segment computes it).
