@@ -48,6 +48,9 @@ pub struct ProjectSettings {
     /// `None` means any origin (`"*"`).
     pub allowed_origins: Option<Vec<String>>,
     pub ip: IpPolicy,
+    /// Snowplow app ids (`aid`) whose events belong to this project: Snowplow trackers send
+    /// no write key, so the app id chooses the project.
+    pub snowplow_app_ids: Vec<String>,
 }
 
 /// One mistake in a configuration.
@@ -142,6 +145,8 @@ struct ProjectSection {
     allowed_origins: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     ip: IpPolicy,
+    #[serde(default)]
+    snowplow_app_ids: Vec<Spanned<String>>,
 }
 
 /// Parses and validates a configuration file's text. `source` names it in messages.
@@ -282,6 +287,7 @@ impl Checker<'_> {
         }
         let mut ids = HashSet::new();
         let mut keys = HashSet::new();
+        let mut app_ids = HashSet::new();
         let all_tokens: HashSet<String> = sections
             .iter()
             .flat_map(|p| p.admin_tokens.iter().map(|t| t.get_ref().clone()))
@@ -334,6 +340,9 @@ impl Checker<'_> {
                 for token in &p.admin_tokens {
                     self.secret(token, "admin token");
                 }
+                for app_id in &p.snowplow_app_ids {
+                    self.snowplow_app_id(app_id, &mut app_ids);
+                }
                 let allowed_origins = p.allowed_origins.map(|origins| self.origins(origins));
                 ProjectSettings {
                     id: id.clone(),
@@ -344,9 +353,32 @@ impl Checker<'_> {
                     admin_tokens: p.admin_tokens.into_iter().map(Spanned::into_inner).collect(),
                     allowed_origins: allowed_origins.flatten(),
                     ip: p.ip,
+                    snowplow_app_ids: p
+                        .snowplow_app_ids
+                        .into_iter()
+                        .map(Spanned::into_inner)
+                        .collect(),
                 }
             })
             .collect()
+    }
+
+    /// An app id is what a Snowplow tracker sends as `aid`; it must name one project only.
+    fn snowplow_app_id(&mut self, app_id: &Spanned<String>, seen: &mut HashSet<String>) {
+        let v = app_id.get_ref();
+        if v.is_empty() || v.len() > 255 || v.chars().any(char::is_control) {
+            self.problem(
+                Some(app_id.span()),
+                format!("snowplow app id {v:?} is empty, too long or has control characters"),
+                "use the appId your Snowplow tracker is created with, e.g. snowplow_app_ids = [\"shop-web\"]",
+            );
+        } else if !seen.insert(v.clone()) {
+            self.problem(
+                Some(app_id.span()),
+                format!("snowplow app id {v:?} is listed twice"),
+                "each app id chooses one project: list it in one [[projects]] table only",
+            );
+        }
     }
 
     fn secret(&mut self, value: &Spanned<String>, what: &str) {
@@ -502,6 +534,38 @@ id = "empty"
             ]
         );
         assert!(p[5].fix.contains("\"https://shop.example\""));
+    }
+
+    #[test]
+    fn snowplow_app_ids_choose_one_project_each() {
+        let text = format!("{VALID}snowplow_app_ids = [\"shop-web\", \"shop-app\"]\n");
+        let s = parse(&text, "test.toml").unwrap();
+        assert_eq!(s.projects[0].snowplow_app_ids, ["shop-web", "shop-app"]);
+        assert!(parse(VALID, "test.toml").unwrap().projects[0]
+            .snowplow_app_ids
+            .is_empty());
+
+        let text = r#"[[projects]]
+id = "a"
+write_keys = ["pk_a"]
+snowplow_app_ids = ["web", ""]
+[[projects]]
+id = "b"
+write_keys = ["pk_b"]
+snowplow_app_ids = ["web"]
+"#;
+        let p = problems(text);
+        let lines: Vec<_> = p.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    Some(4),
+                    "snowplow app id \"\" is empty, too long or has control characters"
+                ),
+                (Some(8), "snowplow app id \"web\" is listed twice"),
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 
 use std::net::SocketAddr;
 
-use assent_core::{decode, enrich, EventType, Received};
+use assent_core::enrich::IndexedRejection;
+use assent_core::{decode, enrich, EventType, Received, StoredEvent};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -14,6 +15,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::api_error::ApiError;
+use crate::projects::Project;
 use crate::{App, ANONYMOUS_HEADER, SNOWPLOW_ANONYMOUS_HEADER};
 
 /// The answer to an accepted request.
@@ -75,18 +77,36 @@ async fn ingest(
     let project = app
         .projects
         .for_ingest(headers, batch.write_key.as_deref())?;
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        if !project.allows_origin(origin) {
-            return Err(ApiError::Origin(
-                String::from_utf8_lossy(origin.as_bytes()).into(),
-            ));
-        }
-    }
+    check_origin(project, headers)?;
     // An anonymous request leaves no address behind, not even a truncated one (DESIGN §6).
-    let anonymous =
-        headers.contains_key(ANONYMOUS_HEADER) || headers.contains_key(SNOWPLOW_ANONYMOUS_HEADER);
-    let received = Received::now((!anonymous).then(|| peer.ip()));
+    let received = Received::now((!is_anonymous(headers)).then(|| peer.ip()));
     let (events, rejected) = enrich::batch(batch, &received, project.ip);
+    commit(app, project, events, rejected).await.map(Json)
+}
+
+/// A browser request from an origin its project does not allow is refused, whatever its key.
+pub(crate) fn check_origin(project: &Project, headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::ORIGIN) {
+        Some(origin) if !project.allows_origin(origin) => Err(ApiError::Origin(
+            String::from_utf8_lossy(origin.as_bytes()).into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the tracker asked for the request to be handled anonymously.
+pub(crate) fn is_anonymous(headers: &HeaderMap) -> bool {
+    headers.contains_key(ANONYMOUS_HEADER) || headers.contains_key(SNOWPLOW_ANONYMOUS_HEADER)
+}
+
+/// The end every ingest path shares, whatever format the events came in: counts the
+/// rejections, makes the events durable and only then tells what was accepted.
+pub(crate) async fn commit(
+    app: &App,
+    project: &Project,
+    events: Vec<StoredEvent>,
+    rejected: Vec<IndexedRejection>,
+) -> Result<Accepted, ApiError> {
     for r in &rejected {
         app.metrics.rejected(r.rejection.label());
     }
@@ -97,7 +117,7 @@ async fn ingest(
     };
     app.metrics
         .accepted(&project.id, report.inserted, report.duplicates);
-    Ok(Json(Accepted {
+    Ok(Accepted {
         accepted: report.inserted + report.duplicates,
         duplicates: report.duplicates,
         rejected: rejected
@@ -107,13 +127,16 @@ async fn ingest(
                 reason: r.rejection.to_string(),
             })
             .collect(),
-    }))
+    })
 }
 
 /// The body as bytes. Any `Content-Type` is read as JSON: browsers send `text/plain` to skip
 /// the CORS preflight, `curl -d` sends a form type, and in every case the body either is JSON
 /// or gets a `400` saying it is not.
-fn body_bytes(body: Result<Bytes, BytesRejection>, app: &App) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(
+    body: Result<Bytes, BytesRejection>,
+    app: &App,
+) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => assent_core::BodyError::TooLarge {
             what: "request body",

@@ -46,6 +46,7 @@ pub enum KeyError {
 #[derive(Debug, Default)]
 pub struct Projects {
     by_write_key: HashMap<String, Arc<Project>>,
+    by_snowplow_app_id: HashMap<String, Arc<Project>>,
     admin_tokens: Vec<String>,
     all: Vec<Arc<Project>>,
 }
@@ -61,6 +62,11 @@ impl Projects {
             });
             for key in &p.write_keys {
                 projects.by_write_key.insert(key.clone(), project.clone());
+            }
+            for app_id in &p.snowplow_app_ids {
+                projects
+                    .by_snowplow_app_id
+                    .insert(app_id.clone(), project.clone());
             }
             projects.admin_tokens.extend(p.admin_tokens.iter().cloned());
             projects.all.push(project);
@@ -97,6 +103,13 @@ impl Projects {
     }
 }
 
+impl Projects {
+    /// The project a Snowplow app id (`aid`) belongs to, by `snowplow_app_ids`.
+    pub fn for_snowplow_app(&self, app_id: &str) -> Option<&Arc<Project>> {
+        self.by_snowplow_app_id.get(app_id)
+    }
+}
+
 /// The user name of `Authorization: Basic base64(user:password)`.
 fn basic_user(value: &HeaderValue) -> Result<String, KeyError> {
     let encoded = value
@@ -129,6 +142,7 @@ mod tests {
             admin_tokens: vec!["sk_demo".into()],
             allowed_origins: None,
             ip: IpPolicy::Truncate,
+            snowplow_app_ids: vec!["shop-web".into()],
         }])
     }
 
@@ -158,6 +172,13 @@ mod tests {
             p.for_ingest(&basic("pk_other:"), None).unwrap_err(),
             KeyError::Unknown
         );
+    }
+
+    #[test]
+    fn a_snowplow_app_id_chooses_its_project() {
+        let p = projects();
+        assert_eq!(&*p.for_snowplow_app("shop-web").unwrap().id, "demo");
+        assert!(p.for_snowplow_app("pk_demo").is_none());
     }
 
     #[test]
