@@ -20,6 +20,7 @@ id = "demo"
 write_keys = ["pk_demo", "pk_other"]
 admin_tokens = ["sk_demo"]
 allowed_origins = ["*"]
+snowplow_app_ids = ["shop-web"]
 `,
   )
   // The working directory is the repo root: the collector serves sdk/browser/dist and demo/ from there.
