@@ -20,6 +20,15 @@ id = "demo"
 write_keys = ["pk_demo", "pk_other"]
 admin_tokens = ["sk_demo"]
 allowed_origins = ["*"]
+# Sites that migrate keep their own trackers and their own consent banner (CMP), which loads
+# them only after consent; those trackers send no Assent consent snapshot, so this project
+# runs in opt-out mode (docs/compatibility.md, "Consent").
+[[projects]]
+id = "peers"
+write_keys = ["pk_peer", "pk_peer_other"]
+mode = "opt-out"
+allowed_origins = ["*"]
+snowplow_app_ids = ["shop-web"]
 `,
   )
   // The working directory is the repo root: the collector serves sdk/browser/dist and demo/ from there.

@@ -17,6 +17,14 @@ use thiserror::Error;
 
 use crate::{Event, EventType, Limits};
 
+pub mod amplitude;
+mod client_ip;
+mod json_build;
+pub mod segment;
+pub mod snowplow;
+
+pub use client_ip::ClientIp;
+
 /// A decoded request: one slot per event sent, in order.
 #[derive(Debug)]
 pub struct Batch {

@@ -1,8 +1,9 @@
 //! One request's events through decode's result → policy → enrich: the function ingest calls.
 
-use crate::decode::Batch;
+use crate::decode::{Batch, ClientIp};
 use crate::enrich::{self, IndexedRejection, Received, StoredEvent};
 use crate::policy::{self, Action, Policy, Signals};
+use crate::Event;
 
 /// What a request's events became.
 #[derive(Debug, Default)]
@@ -35,16 +36,43 @@ pub fn process(batch: Batch, received: &Received, signals: &Signals, policy: &Po
     for (index, decoded) in batch.events.into_iter().enumerate() {
         match decoded {
             Err(rejection) => out.rejected.push(IndexedRejection { index, rejection }),
-            Ok(mut event) => {
-                let verdict = policy::apply(&mut event, signals, policy);
-                out.actions.extend_from_slice(&verdict.actions);
-                if verdict.dropped() {
-                    out.discarded += 1;
-                } else {
-                    out.events.push(enrich::one(event, received, verdict.ip));
-                }
-            }
+            Ok(event) => out.admit(event, received, signals, policy),
         }
     }
     out
+}
+
+/// Like [`process`], for formats whose events each say which address they came from
+/// (Amplitude, Snowplow), with the rejections their decoder already made.
+pub fn process_addressed(
+    events: impl IntoIterator<Item = (Event, ClientIp)>,
+    rejected: Vec<IndexedRejection>,
+    received: &Received,
+    signals: &Signals,
+    policy: &Policy,
+) -> Processed {
+    let mut out = Processed {
+        rejected,
+        ..Processed::default()
+    };
+    for (event, ip) in events {
+        let own = Received {
+            ip: ip.resolve(received.ip),
+            ..*received
+        };
+        out.admit(event, &own, signals, policy);
+    }
+    out
+}
+
+impl Processed {
+    fn admit(&mut self, mut event: Event, received: &Received, signals: &Signals, policy: &Policy) {
+        let verdict = policy::apply(&mut event, signals, policy);
+        self.actions.extend_from_slice(&verdict.actions);
+        if verdict.dropped() {
+            self.discarded += 1;
+        } else {
+            self.events.push(enrich::one(event, received, verdict.ip));
+        }
+    }
 }

@@ -55,6 +55,9 @@ pub struct ProjectSettings {
     pub policy: Policy,
     /// The server-set id cookie of `GET /v1/id`.
     pub id_cookie: IdCookie,
+    /// Snowplow app ids (`aid`) whose events belong to this project: Snowplow trackers send
+    /// no write key, so the app id chooses the project.
+    pub snowplow_app_ids: Vec<String>,
 }
 
 /// Attributes of the HttpOnly id cookie the collector sets (`GET /v1/id`).
@@ -175,6 +178,8 @@ struct ProjectSection {
     id_cookie_days: Option<u16>,
     id_cookie_domain: Option<String>,
     id_cookie_secure: Option<bool>,
+    #[serde(default)]
+    snowplow_app_ids: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -340,6 +345,7 @@ impl Checker<'_> {
         }
         let mut ids = HashSet::new();
         let mut keys = HashSet::new();
+        let mut app_ids = HashSet::new();
         let all_tokens: HashSet<String> = sections
             .iter()
             .flat_map(|p| p.admin_tokens.iter().map(|t| t.get_ref().clone()))
@@ -393,6 +399,9 @@ impl Checker<'_> {
                     self.secret(token, "admin token");
                 }
                 let policy = self.policy(&p);
+                for app_id in &p.snowplow_app_ids {
+                    self.snowplow_app_id(app_id, &mut app_ids);
+                }
                 let allowed_origins = p.allowed_origins.map(|origins| self.origins(origins));
                 ProjectSettings {
                     id: id.clone(),
@@ -411,6 +420,11 @@ impl Checker<'_> {
                         secure: p.id_cookie_secure,
                     },
                     policy,
+                    snowplow_app_ids: p
+                        .snowplow_app_ids
+                        .into_iter()
+                        .map(Spanned::into_inner)
+                        .collect(),
                 }
             })
             .collect()
@@ -454,6 +468,24 @@ impl Checker<'_> {
             gpc: p.gpc,
             dnt: p.dnt,
             cnil_exempt,
+        }
+    }
+
+    /// An app id is what a Snowplow tracker sends as `aid`; it must name one project only.
+    fn snowplow_app_id(&mut self, app_id: &Spanned<String>, seen: &mut HashSet<String>) {
+        let v = app_id.get_ref();
+        if v.is_empty() || v.len() > 255 || v.chars().any(char::is_control) {
+            self.problem(
+                Some(app_id.span()),
+                format!("snowplow app id {v:?} is empty, too long or has control characters"),
+                "use the appId your Snowplow tracker is created with, e.g. snowplow_app_ids = [\"shop-web\"]",
+            );
+        } else if !seen.insert(v.clone()) {
+            self.problem(
+                Some(app_id.span()),
+                format!("snowplow app id {v:?} is listed twice"),
+                "each app id chooses one project: list it in one [[projects]] table only",
+            );
         }
     }
 
@@ -666,6 +698,38 @@ required_categories = ["analytics", "functional"]
             p[0].message.contains("unknown variant `maybe`"),
             "{}",
             p[0].message
+        );
+    }
+
+    #[test]
+    fn snowplow_app_ids_choose_one_project_each() {
+        let text = format!("{VALID}snowplow_app_ids = [\"shop-web\", \"shop-app\"]\n");
+        let s = parse(&text, "test.toml").unwrap();
+        assert_eq!(s.projects[0].snowplow_app_ids, ["shop-web", "shop-app"]);
+        assert!(parse(VALID, "test.toml").unwrap().projects[0]
+            .snowplow_app_ids
+            .is_empty());
+
+        let text = r#"[[projects]]
+id = "a"
+write_keys = ["pk_a"]
+snowplow_app_ids = ["web", ""]
+[[projects]]
+id = "b"
+write_keys = ["pk_b"]
+snowplow_app_ids = ["web"]
+"#;
+        let p = problems(text);
+        let lines: Vec<_> = p.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    Some(4),
+                    "snowplow app id \"\" is empty, too long or has control characters"
+                ),
+                (Some(8), "snowplow app id \"web\" is listed twice"),
+            ]
         );
     }
 

@@ -1,4 +1,5 @@
-//! The native ingest endpoints: `POST /v1/batch` and `POST /v1/{track,page,…}`.
+//! The native ingest endpoints: `POST /v1/batch` and `POST /v1/{track,page,…}`, and the end
+//! that every ingest path shares, whatever format its events came in.
 //!
 //! Each handler only parses, calls the pipeline and maps the result: the work is in
 //! `assent_core` (pure) and the store (durable).
@@ -17,6 +18,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::api_error::ApiError;
+use crate::projects::Project;
 use crate::App;
 
 /// The answer to an accepted request.
@@ -85,14 +87,35 @@ async fn ingest(
     let project = app
         .projects
         .for_ingest(headers, batch.write_key.as_deref())?;
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        if !project.allows_origin(origin) {
-            return Err(ApiError::Origin(
-                String::from_utf8_lossy(origin.as_bytes()).into(),
-            ));
-        }
+    check_origin(project, headers)?;
+    let received = received(app, project, headers, peer)?;
+    let processed = pipeline::process(batch, &received, &signals(headers), &project.policy);
+    commit(app, project, processed).await.map(Json)
+}
+
+/// A browser request from an origin its project does not allow is refused, whatever its key.
+pub(crate) fn check_origin(project: &Project, headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::ORIGIN) {
+        Some(origin) if !project.allows_origin(origin) => Err(ApiError::Origin(
+            String::from_utf8_lossy(origin.as_bytes()).into(),
+        )),
+        _ => Ok(()),
     }
-    let signals = Signals::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()));
+}
+
+/// What the request's headers say about privacy (anonymous, GPC, DNT).
+pub(crate) fn signals(headers: &HeaderMap) -> Signals {
+    Signals::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+}
+
+/// The facts of the request the events are enriched with: when, from which client address
+/// (through trusted proxies only), and the day's cookieless visitor hash.
+pub(crate) fn received(
+    app: &App,
+    project: &Project,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Received, ApiError> {
     let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = client_ip(peer.ip(), forwarded_for, &app.trusted_proxies);
     let mut received = Received::now(Some(ip));
@@ -108,12 +131,22 @@ async fn ingest(
         ip,
         user_agent.unwrap_or_default(),
     ));
+    Ok(received)
+}
+
+/// The end every ingest path shares: counts rejections and policy actions, makes the events
+/// durable, and only then tells what was accepted.
+pub(crate) async fn commit(
+    app: &App,
+    project: &Project,
+    processed: Processed,
+) -> Result<Accepted, ApiError> {
     let Processed {
         events,
         rejected,
         discarded,
         actions,
-    } = pipeline::process(batch, &received, &signals, &project.policy);
+    } = processed;
     for r in &rejected {
         app.metrics.rejected(r.rejection.label());
     }
@@ -127,10 +160,10 @@ async fn ingest(
     };
     app.metrics
         .accepted(&project.id, report.inserted, report.duplicates);
-    Ok(Json(Accepted {
+    Ok(Accepted {
         accepted: report.inserted + report.duplicates + discarded,
-        discarded,
         duplicates: report.duplicates,
+        discarded,
         rejected: rejected
             .into_iter()
             .map(|r| RejectedEvent {
@@ -138,13 +171,16 @@ async fn ingest(
                 reason: r.rejection.to_string(),
             })
             .collect(),
-    }))
+    })
 }
 
 /// The body as bytes. Any `Content-Type` is read as JSON: browsers send `text/plain` to skip
 /// the CORS preflight, `curl -d` sends a form type, and in every case the body either is JSON
 /// or gets a `400` saying it is not.
-fn body_bytes(body: Result<Bytes, BytesRejection>, app: &App) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(
+    body: Result<Bytes, BytesRejection>,
+    app: &App,
+) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => assent_core::BodyError::TooLarge {
             what: "request body",

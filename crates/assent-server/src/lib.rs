@@ -16,6 +16,7 @@
 //! ```
 
 pub mod api_error;
+mod compat;
 pub mod config;
 mod ingest;
 mod metrics;
@@ -122,7 +123,7 @@ pub fn router(
             ),
         );
     }
-    let ingest = ingest
+    let ingest = compat::routes(ingest)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(cors(app.clone()));
 
@@ -153,6 +154,8 @@ fn cors(app: App) -> CorsLayer {
             header::AUTHORIZATION,
             HeaderName::from_static(ANONYMOUS_HEADER),
             HeaderName::from_static(SNOWPLOW_ANONYMOUS_HEADER),
+            // analytics.js sets it on every retry.
+            HeaderName::from_static("x-retry-count"),
         ])
         // A tracker on another origin must be able to read how long to back off.
         .expose_headers([header::RETRY_AFTER])

@@ -47,6 +47,7 @@ pub enum KeyError {
 #[derive(Debug, Default)]
 pub struct Projects {
     by_write_key: HashMap<String, Arc<Project>>,
+    by_snowplow_app_id: HashMap<String, Arc<Project>>,
     admin_tokens: Vec<String>,
     all: Vec<Arc<Project>>,
 }
@@ -63,6 +64,11 @@ impl Projects {
             });
             for key in &p.write_keys {
                 projects.by_write_key.insert(key.clone(), project.clone());
+            }
+            for app_id in &p.snowplow_app_ids {
+                projects
+                    .by_snowplow_app_id
+                    .insert(app_id.clone(), project.clone());
             }
             projects.admin_tokens.extend(p.admin_tokens.iter().cloned());
             projects.all.push(project);
@@ -96,6 +102,13 @@ impl Projects {
             None if self.admin_tokens.iter().any(|t| t == key) => Err(KeyError::AdminToken),
             None => Err(KeyError::Unknown),
         }
+    }
+}
+
+impl Projects {
+    /// The project a Snowplow app id (`aid`) belongs to, by `snowplow_app_ids`.
+    pub fn for_snowplow_app(&self, app_id: &str) -> Option<&Arc<Project>> {
+        self.by_snowplow_app_id.get(app_id)
     }
 }
 
@@ -136,6 +149,7 @@ mod tests {
                 domain: None,
                 secure: None,
             },
+            snowplow_app_ids: vec!["shop-web".into()],
         }])
     }
 
@@ -165,6 +179,13 @@ mod tests {
             p.for_ingest(&basic("pk_other:"), None).unwrap_err(),
             KeyError::Unknown
         );
+    }
+
+    #[test]
+    fn a_snowplow_app_id_chooses_its_project() {
+        let p = projects();
+        assert_eq!(&*p.for_snowplow_app("shop-web").unwrap().id, "demo");
+        assert!(p.for_snowplow_app("pk_demo").is_none());
     }
 
     #[test]
