@@ -268,16 +268,7 @@ fn event(
     batch_sent_at: Option<Timestamp>,
     limits: &Limits,
 ) -> Result<Event, Rejection> {
-    let text = raw.get();
-    if text.len() > limits.event_bytes {
-        return Err(Rejection::TooLarge {
-            size: text.len(),
-            limit: limits.event_bytes,
-        });
-    }
-    if !text.starts_with('{') {
-        return Err(Rejection::NotAnObject);
-    }
+    let text = event_text(raw, limits)?;
     let f: Fields =
         serde_json::from_str(text).map_err(|e| Rejection::invalid("event", e.to_string()))?;
     let kind = match kind {
@@ -321,6 +312,22 @@ fn event(
     };
     require_fields(&ev)?;
     Ok(ev)
+}
+
+/// One event's JSON text, if it is an object within the size limit: the first check of every
+/// format's decoder, so that each event of a batch fails alone.
+pub(crate) fn event_text<'a>(raw: &'a RawValue, limits: &Limits) -> Result<&'a str, Rejection> {
+    let text = raw.get();
+    if text.len() > limits.event_bytes {
+        return Err(Rejection::TooLarge {
+            size: text.len(),
+            limit: limits.event_bytes,
+        });
+    }
+    if !text.starts_with('{') {
+        return Err(Rejection::NotAnObject);
+    }
+    Ok(text)
 }
 
 /// What each type needs to mean anything. Identifiers are deliberately *not* required in

@@ -28,23 +28,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX events_by_message ON events (message_id, project);
     CREATE INDEX events_by_user ON events (user_id, project) WHERE user_id IS NOT NULL;
     CREATE INDEX events_by_anonymous_id ON events (anonymous_id, project) WHERE anonymous_id IS NOT NULL;
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    -- Each event whole, Segment-shaped, as exports return it (NULL columns are left out).
-    CREATE VIEW events_json AS SELECT id, project, json_patch(payload, json_object(
-        'messageId', message_id,
-        'type', type,
-        'event', CASE WHEN type = 'track' THEN event END,
-        'name', CASE WHEN type IN ('page', 'screen') THEN event END,
-        'anonymousId', anonymous_id,
-        'userId', user_id,
-        'groupId', group_id,
-        'sessionId', session_id,
-        'sequence', sequence,
-        'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch'),
-        'sentAt', strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch'),
-        'receivedAt', strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch'),
-        'ip', ip)) AS event
-    FROM events;",
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     // v2: the consent ledger. Append-only: its content cannot be updated through SQLite (the
     // trigger) and any edit made around it breaks the hash chain (`assent consent verify`).
     // The plain identifiers may be erased (subject deletion); the chain covers their digests.
@@ -65,10 +49,11 @@ const MIGRATIONS: &[&str] = &[
         BEFORE UPDATE OF id, project, consent_id, entry, previous_hash, hash ON consent_ledger
         BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;",
     // v3: cookieless unique visitors. Each day's random salt lives here for 48 hours, then is
-    // deleted (see visitor_salts.rs); the view gains `visitorHash`.
+    // deleted (see visitor_salts.rs). And `events_json`: each event whole, Segment-shaped, as
+    // exports return it (NULL columns are left out).
     "ALTER TABLE events ADD COLUMN visitor_hash TEXT;
     CREATE TABLE visitor_salts (day INTEGER PRIMARY KEY, salt BLOB NOT NULL);
-    DROP VIEW events_json;
+    DROP VIEW IF EXISTS events_json;
     CREATE VIEW events_json AS SELECT id, project, json_patch(payload, json_object(
         'messageId', message_id,
         'type', type,

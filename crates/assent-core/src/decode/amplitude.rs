@@ -178,16 +178,7 @@ fn event(
     sent_at: Option<jiff::Timestamp>,
     limits: &Limits,
 ) -> Result<Decoded, Rejection> {
-    let text = raw.get();
-    if text.len() > limits.event_bytes {
-        return Err(Rejection::TooLarge {
-            size: text.len(),
-            limit: limits.event_bytes,
-        });
-    }
-    if !text.starts_with('{') {
-        return Err(Rejection::NotAnObject);
-    }
+    let text = super::event_text(raw, limits)?;
     let f: Fields =
         serde_json::from_str(text).map_err(|e| Rejection::invalid("event", e.to_string()))?;
     let opt_string =

@@ -106,16 +106,7 @@ pub fn post(
     Ok(items
         .into_iter()
         .map(|raw| {
-            let text = raw.get();
-            if text.len() > limits.event_bytes {
-                return Err(Rejection::TooLarge {
-                    size: text.len(),
-                    limit: limits.event_bytes,
-                });
-            }
-            if !text.starts_with('{') {
-                return Err(Rejection::NotAnObject);
-            }
+            let text = super::event_text(raw, limits)?;
             let map: Map<String, Value> = serde_json::from_str(text)
                 .map_err(|e| Rejection::invalid("event", e.to_string()))?;
             let mut params = Params::default();
