@@ -49,6 +49,8 @@ test('page views, structured and self-describing events land with their ids, by 
       snowplow.trackSelfDescribingEvent({ event: { schema: 'iglu:com.acme/add_to_cart/jsonschema/1-0-0', data: { sku: 'sku-1', quantity: 2 } } }, [ns])
     }, ns)
     const rows = await env.collector.waitFor((r) => r.length === 3, inNamespace(ns))
+    // The tracker reports success only after reading the answer, which may come after the commit.
+    await page.waitForFunction((ns) => window.sent[ns].length >= 3, ns)
     const sent = await page.evaluate((ns) => window.sent[ns], ns)
     assert.equal(sent.length, 3)
     for (const payload of sent) {

@@ -1,7 +1,7 @@
 // Debian's Chromium, driven by playwright-core. Never a downloaded browser.
 import { chromium } from 'playwright-core'
 
-export const HOSTS = ['www.shop.test', 'blog.shop.test', 'shop.test', 'other.test', 'www.partner.test']
+export const HOSTS = ['www.shop.test', 'blog.shop.test', 'shop.test', 'other.test', 'www.partner.test', 'collect.shop.test']
 
 export function launchChromium(extraArgs = []) {
   return chromium.launch({

@@ -49,6 +49,8 @@ export interface AssentConfig {
   }
   /** Adopt the anonymous/device id these trackers left in this browser. */
   migrateFrom?: PeerTracker[]
+  /** With `analytics` allowed, refresh the collector's HttpOnly id cookie (`GET /v1/id`, not capped by Safari ITP) and adopt its id when ours was lost; expire it on withdrawal, optOut() and reset(). */
+  serverId?: boolean
 }
 
 /** Every option with its default filled in. */
@@ -88,6 +90,7 @@ export function resolveConfig(c: AssentConfig, defaultEndpoint: string) {
     crossDomains: link.domains || [],
     linkMaxAgeMs: (link.maxAgeSeconds || 120) * 1000,
     migrateFrom: c.migrateFrom || [],
+    serverId: c.serverId,
   }
 }
 

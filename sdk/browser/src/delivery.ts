@@ -41,6 +41,7 @@ export class Delivery {
   #retryAfterActive = false
   /** Events already handed to the browser with keepalive during this page's exit. */
   #keptAlive = new Set<string>()
+  /** Set by stop(); also set and cleared by the tracker while it waits for the collector's id (`serverId`). */
   stopped = false
 
   #opts: DeliveryOptions

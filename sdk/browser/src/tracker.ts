@@ -113,6 +113,11 @@ export class Tracker {
   /** An anonymousId from a fresh cross-domain link, adopted once consent allows it. */
   #linkedId?: string
   #saving = false
+  /** `GET /v1/id` (option `serverId`): asked with `granted` on this page; calls made (chained, in order); delivery waits for the id. */
+  #idAsked = false
+  #idCalls = 0
+  #idChain: Promise<unknown> = Promise.resolve()
+  #idWait = false
 
   constructor(config: AssentConfig, defaultEndpoint: string) {
     const cfg = (this.#cfg = resolveConfig(config, defaultEndpoint))
@@ -141,7 +146,7 @@ export class Tracker {
     this.#delivery = this.#newDelivery()
     this.#linkedId = readLinkedId(location.href, now, cfg.linkMaxAgeMs)
 
-    if (this.#analyticsAllowed()) this.#loadDevice()
+    if (this.#analyticsAllowed()) this.#grantAnalytics()
     else if (IDENTITY_KEYS.concat('session', 'queue').some((k) => this.#store.has(k))) {
       // Identifiers from an expired or withdrawn consent, an older policy revision, or from
       // before an opt-out: never read them, remove them.
@@ -284,6 +289,7 @@ export class Tracker {
   disableAnonymous(): Promise<void> {
     const sent = this.#delivery.flush()
     this.#anonymousLevel = false
+    if (this.#analyticsAllowed()) this.#serverId(true)
     return sent
   }
 
@@ -465,6 +471,7 @@ export class Tracker {
   /** Consent to analytics arrived (at load or later): read or create identity, release held events. */
   #grantAnalytics(): void {
     this.#loadDevice()
+    this.#serverId(true)
     const held = this.#held
     this.#held = []
     for (const captured of held) {
@@ -521,12 +528,54 @@ export class Tracker {
     if (user) {
       this.#ids = { traits: {}, groupTraits: {} }
       for (const k of IDENTITY_KEYS) this.#store.remove(k)
+      // The collector's HttpOnly cookie is ours too, but only the collector can expire it;
+      // a reset visitor still under consent then gets a new one.
+      this.#serverId(false)
+      if (this.#analyticsAllowed()) this.#serverId(true)
     }
     if (session) {
       this.#session = this.#anonymousSession = undefined
       this.#store.remove('session')
       this.#store.remove('anon_session')
     }
+  }
+
+  /**
+   * `GET /v1/id`: `granted` makes the collector set or refresh its HttpOnly id cookie (once per
+   * page), anything else expire it. Without an id of our own, delivery waits for the answer and
+   * the collector's id replaces the one made meanwhile, in queued events too. Only the latest
+   * call decides. Never in an anonymous level.
+   */
+  #serverId(granted: boolean): void {
+    const c = this.#cfg
+    if (!c.serverId || (granted && (this.#idAsked || this.#anonymousLevel))) return
+    this.#idAsked = granted
+    const n = ++this.#idCalls
+    if (granted && !this.#ids.anonymousId) this.#delivery.stopped = this.#idWait = true
+    this.#idChain = this.#idChain.then(async () => {
+      let id
+      try {
+        const url = `${c.endpoint}/v1/id?writeKey=${encodeURIComponent(c.writeKey)}&analytics=${granted ? 'granted' : 'denied'}`
+        id = (await (await fetch(url, { credentials: 'include', keepalive: true, signal: AbortSignal.timeout(5000) })).json()).id
+      } catch {
+        // No answer in time (or no AbortSignal.timeout): keep the id made meanwhile.
+      }
+      if (n !== this.#idCalls || !this.#idWait || this.isOptedOut()) return
+      this.#idWait = false
+      const ids = this.#ids
+      const made = ids.anonymousId
+      if (id && this.#analyticsAllowed()) {
+        ids.anonymousId = id
+        if (made)
+          for (const { event } of this.#queue.items) {
+            if (event.anonymousId === made) event.anonymousId = id
+            if (event.previousId === made) event.previousId = id
+          }
+        this.#saveIdentity()
+      }
+      this.#delivery.stopped = false
+      this.#delivery.schedule()
+    })
   }
 
   /** Persist the session and the queue once per task, not once per event: track() stays cheap. */
