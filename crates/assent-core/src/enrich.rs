@@ -41,6 +41,9 @@ pub struct StoredEvent {
     pub anonymous_id: Option<String>,
     pub user_id: Option<String>,
     pub group_id: Option<String>,
+    /// An `alias` event's former id. Kept in `payload` only; here so the store can link it to
+    /// `user_id` in the identity graph.
+    pub previous_id: Option<String>,
     pub session_id: Option<i64>,
     pub sequence: Option<i64>,
     /// Skew-corrected, in milliseconds since 1970.
@@ -156,6 +159,7 @@ fn event(ev: Event, received: &Received, ip: Option<String>) -> StoredEvent {
         anonymous_id: ev.anonymous_id,
         user_id: ev.user_id,
         group_id: ev.group_id,
+        previous_id: ev.previous_id,
         session_id: ev.session_id,
         sequence: ev.sequence,
         timestamp_ms,

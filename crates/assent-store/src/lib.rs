@@ -11,6 +11,11 @@
 //!
 //! [`Store`] is what the server needs from any store; [`SqliteStore`] is the embedded default.
 //!
+//! Privacy operations (issue 5) live beside it and run on the same writer thread, so they
+//! never race ingest: [`deletion`] (a connected subject, then its identifiers suppressed),
+//! [`export`] (streamed), [`retention`] and the [`audit`] trail. [`subjects`] resolves a
+//! subject through the identity graph that every append keeps up to date.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! use assent_core::{decode, enrich, IpPolicy, Limits, Received};
@@ -32,10 +37,18 @@
 //! ```
 
 mod ack;
+pub mod audit;
 mod checkpointer;
+pub mod deletion;
+pub mod export;
+mod identity;
 mod ledger;
+pub mod retention;
 mod schema;
 mod sqlite;
+mod subject_hash;
+pub mod subjects;
+mod suppression;
 mod syncer;
 mod visitor_salts;
 
@@ -48,7 +61,16 @@ use thiserror::Error;
 pub use ack::Ack;
 pub use ledger::{verify_ledger, LedgerError};
 pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
+pub use subject_hash::SubjectHasher;
 pub use visitor_salts::VisitorSalts;
+
+/// Milliseconds since 1970, by the system clock.
+pub(crate) fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    since_epoch.as_millis() as i64
+}
 
 /// What the collector needs from a store.
 pub trait Store: Send + Sync + 'static {
@@ -73,6 +95,8 @@ pub struct AppendReport {
     pub inserted: usize,
     /// Events whose `messageId` was already stored for the project: retries, not new data.
     pub duplicates: usize,
+    /// Events of a deleted subject (suppression list): acknowledged, never stored.
+    pub suppressed: usize,
 }
 
 /// One group commit, for metrics.

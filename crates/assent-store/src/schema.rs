@@ -70,6 +70,43 @@ const MIGRATIONS: &[&str] = &[
         'ip', ip,
         'visitorHash', visitor_hash)) AS event
     FROM events;",
+    // v4: privacy operations (issue 5). The identity graph links identifiers seen together
+    // (identify, alias, any event carrying both); a subject is a connected set of them.
+    // Suppressed identifiers and audit subjects are keyed HMACs (subject_hash.rs), never plain.
+    // `events_by_received` lets retention find expired events without scanning the table.
+    "CREATE TABLE identity_links (
+        project      TEXT NOT NULL,
+        anonymous_id TEXT NOT NULL,
+        user_id      TEXT NOT NULL,
+        first_seen   INTEGER NOT NULL,
+        PRIMARY KEY (anonymous_id, user_id, project)
+    ) WITHOUT ROWID;
+    CREATE INDEX identity_links_by_user ON identity_links (user_id, project);
+    CREATE TABLE suppressed_ids (
+        id_hash TEXT NOT NULL,
+        project TEXT NOT NULL,
+        since   INTEGER NOT NULL,
+        PRIMARY KEY (id_hash, project)
+    ) WITHOUT ROWID;
+    CREATE TABLE deletion_jobs (
+        id           TEXT PRIMARY KEY,
+        project      TEXT NOT NULL,
+        subject_hash TEXT NOT NULL,
+        started_at   INTEGER NOT NULL,
+        finished_at  INTEGER NOT NULL,
+        counts       TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        id           INTEGER PRIMARY KEY,
+        at           INTEGER NOT NULL,
+        actor        TEXT NOT NULL,
+        action       TEXT NOT NULL,
+        project      TEXT NOT NULL,
+        subject_hash TEXT,
+        counts       TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_by_project ON audit_log (project, id);
+    CREATE INDEX events_by_received ON events (received_at, project);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

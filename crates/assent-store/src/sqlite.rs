@@ -8,11 +8,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use assent_core::StoredEvent;
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use crate::checkpointer::Checkpointer;
+use crate::identity;
 use crate::ledger;
+use crate::subject_hash::SubjectHasher;
+use crate::suppression::Suppression;
 use crate::syncer::{Answer, Delivery, Syncer};
 use crate::{schema, Ack, AppendReport, CommitStats, Store, StoreError};
 
@@ -64,12 +67,19 @@ enum Job {
     Probe {
         ack: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Privacy work (deletion, retention, audit) run alone, in queue order with appends, so
+    /// an append queued after a deletion is checked against the new suppression list.
+    Maintenance(Maintenance),
     /// Everything queued before this is committed; then the writer exits.
     Close,
 }
 
+/// A unit of maintenance work; it runs its own transaction and answers its own caller.
+pub(crate) type Maintenance = Box<dyn FnOnce(&mut WriterState) + Send>;
+
 pub struct SqliteStore {
     path: PathBuf,
+    hasher: SubjectHasher,
     jobs: SyncSender<Job>,
     capacity: usize,
     waiting_events: Arc<AtomicUsize>,
@@ -99,8 +109,16 @@ impl SqliteStore {
             Durability::Normal => Delivery::Immediate,
         };
         let ledger_tip = ledger::tip(&conn).map_err(|e| open_error(e.to_string()))?;
+        let hasher = SubjectHasher::load_or_create(&conn).map_err(|e| open_error(e.to_string()))?;
+        let suppression =
+            Suppression::load(&conn, hasher.clone()).map_err(|e| open_error(e.to_string()))?;
+        let data_version = data_version(&conn).map_err(|e| open_error(e.to_string()))?;
         let writer = Writer {
-            conn,
+            state: WriterState {
+                conn,
+                suppression,
+                data_version,
+            },
             delivery,
             ledger_tip,
             queue,
@@ -115,6 +133,7 @@ impl SqliteStore {
         let checkpointer = Checkpointer::start(&path).map_err(|e| open_error(e.to_string()))?;
         Ok(SqliteStore {
             path,
+            hasher,
             jobs,
             capacity: options.queue_capacity,
             waiting_events,
@@ -133,6 +152,49 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The store's keyed hash of subject identifiers (suppression list, audit trail).
+    pub fn subject_hasher(&self) -> &SubjectHasher {
+        &self.hasher
+    }
+
+    /// Runs `work` on the writer thread in its own `BEGIN IMMEDIATE` transaction, between
+    /// appends; the answer comes once it is committed (or failed).
+    pub(crate) fn maintain<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction, &mut Suppression) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<Ack<T>, StoreError> {
+        let (ack, answer) = Ack::channel();
+        let job: Maintenance = Box::new(move |state: &mut WriterState| {
+            let outcome = state
+                .in_transaction(work)
+                .map_err(|e| StoreError::Commit(e.to_string()));
+            if let Err(e) = &outcome {
+                tracing::error!(error = %e, "maintenance work failed and was rolled back");
+            }
+            let _ = ack.send(outcome);
+        });
+        // A blocking send: privacy work must not be refused because ingest is busy.
+        self.jobs
+            .send(Job::Maintenance(job))
+            .map_err(|_| StoreError::Closed)?;
+        Ok(answer)
+    }
+
+    /// Runs `work` on the writer thread outside any transaction (checkpoints, vacuum).
+    pub(crate) fn on_writer<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<Ack<T>, StoreError> {
+        let (ack, answer) = Ack::channel();
+        let job: Maintenance = Box::new(move |state: &mut WriterState| {
+            let _ = ack.send(work(&state.conn).map_err(|e| StoreError::Commit(e.to_string())));
+        });
+        self.jobs
+            .send(Job::Maintenance(job))
+            .map_err(|_| StoreError::Closed)?;
+        Ok(answer)
     }
 
     /// A read-only connection, for queries that must not hold up the writer.
@@ -214,6 +276,8 @@ fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connecti
     // the writer they would stall every commit behind them.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    // Deleted rows (subject deletion, retention) are overwritten with zeros, not just unlinked.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     schema::migrate(&mut conn)?;
     Ok(conn)
 }
@@ -223,8 +287,61 @@ const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events
      timestamp, sent_at, received_at, ip, payload, visitor_hash)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
+/// What maintenance work may touch on the writer thread.
+pub(crate) struct WriterState {
+    pub(crate) conn: Connection,
+    pub(crate) suppression: Suppression,
+    /// `PRAGMA data_version` when the suppression list was last read: it changes when another
+    /// connection (e.g. `assent forget` run while the server runs) commits.
+    data_version: i64,
+}
+
+impl WriterState {
+    fn in_transaction<T>(
+        &mut self,
+        work: impl FnOnce(&Transaction, &mut Suppression) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.refresh_suppression();
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let result = work(&tx, &mut self.suppression);
+        match result {
+            Ok(value) => match tx.commit() {
+                Ok(()) => {
+                    self.suppression.commit_pending();
+                    Ok(value)
+                }
+                Err(e) => {
+                    self.suppression.discard_pending();
+                    Err(e)
+                }
+            },
+            Err(e) => {
+                self.suppression.discard_pending();
+                Err(e)
+            }
+        }
+    }
+
+    /// Re-reads the suppression list if another process changed the file.
+    fn refresh_suppression(&mut self) {
+        let Ok(version) = data_version(&self.conn) else {
+            return;
+        };
+        if version != self.data_version {
+            match self.suppression.reload(&self.conn) {
+                Ok(()) => self.data_version = version,
+                Err(e) => tracing::warn!(error = %e, "could not re-read the suppression list"),
+            }
+        }
+    }
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
 struct Writer {
-    conn: Connection,
+    state: WriterState,
     delivery: Delivery,
     /// The consent ledger's last hash, moved forward only when a commit succeeds.
     ledger_tip: String,
@@ -239,11 +356,24 @@ impl Writer {
         let mut closing = false;
         while !closing {
             let Ok(first) = self.queue.recv() else { break };
+            let first = match first {
+                Job::Maintenance(work) => {
+                    work(&mut self.state);
+                    continue;
+                }
+                job => job,
+            };
             // Take whatever else is already waiting: this is the group in group commit.
+            // Maintenance work ends the group and runs right after its commit.
             let mut group = vec![first];
             let mut events = group_events(&group[0]);
+            let mut after = None;
             while events < self.max_group_events {
                 match self.queue.try_recv() {
+                    Ok(Job::Maintenance(work)) => {
+                        after = Some(work);
+                        break;
+                    }
                     Ok(job) => {
                         events += group_events(&job);
                         group.push(job);
@@ -253,6 +383,9 @@ impl Writer {
             }
             closing = group.iter().any(|job| matches!(job, Job::Close));
             self.commit(group, events);
+            if let Some(work) = after {
+                work(&mut self.state);
+            }
         }
         tracing::debug!("store writer stopped");
     }
@@ -295,7 +428,7 @@ impl Writer {
                     ack,
                     outcome.as_ref().map(|_| ()).map_err(Clone::clone),
                 )),
-                Job::Close => None,
+                Job::Close | Job::Maintenance(_) => None,
             })
             .collect();
         self.delivery.deliver(answers);
@@ -303,7 +436,9 @@ impl Writer {
 
     /// One transaction for the whole group; returns a report per append job, in order.
     fn write(&mut self, group: &[Job]) -> rusqlite::Result<Vec<AppendReport>> {
-        let tx = self.conn.transaction()?;
+        self.state.refresh_suppression();
+        let suppression = &self.state.suppression;
+        let tx = Transaction::new_unchecked(&self.state.conn, TransactionBehavior::Immediate)?;
         let mut reports = Vec::with_capacity(group.len());
         let mut tip = self.ledger_tip.clone();
         {
@@ -315,6 +450,10 @@ impl Writer {
                     } => {
                         let mut report = AppendReport::default();
                         for e in events {
+                            if suppression.covers(project, e) {
+                                report.suppressed += 1;
+                                continue;
+                            }
                             let inserted = insert.execute(params![
                                 project.as_ref(),
                                 e.message_id,
@@ -334,6 +473,7 @@ impl Writer {
                             ])?;
                             if inserted == 1 {
                                 report.inserted += 1;
+                                identity::record_links(&tx, project, e)?;
                                 if let Some(entry) = &e.consent {
                                     let (anonymous_id, user_id) =
                                         (e.anonymous_id.as_deref(), e.user_id.as_deref());
@@ -358,7 +498,7 @@ impl Writer {
                             [],
                         )?;
                     }
-                    Job::Close => {}
+                    Job::Close | Job::Maintenance(_) => {}
                 }
             }
         }
@@ -371,6 +511,6 @@ impl Writer {
 fn group_events(job: &Job) -> usize {
     match job {
         Job::Append { events, .. } => events.len(),
-        Job::Probe { .. } | Job::Close => 0,
+        Job::Probe { .. } | Job::Close | Job::Maintenance(_) => 0,
     }
 }

@@ -1,0 +1,35 @@
+//! The identity graph: which identifiers were seen together, so that a subject is found whole.
+//!
+//! A visitor browses under an `anonymousId`, logs in (`identify` with both ids), maybe is
+//! merged (`alias`, `previousId` → `userId`). Deleting or exporting "user 42" must include
+//! what was sent under the anonymous id before the login. Links are written in the same
+//! transaction as the event that revealed them, so the graph is never behind the events.
+
+use assent_core::{EventType, StoredEvent};
+use rusqlite::{params, Transaction};
+
+/// Records the links an event reveals: its `anonymousId` with its `userId`, and for `alias`
+/// its `previousId` with its `userId`.
+pub(crate) fn record_links(
+    tx: &Transaction,
+    project: &str,
+    e: &StoredEvent,
+) -> rusqlite::Result<()> {
+    let Some(user_id) = e.user_id.as_deref() else {
+        return Ok(());
+    };
+    let previous = match e.kind {
+        EventType::Alias => e.previous_id.as_deref(),
+        _ => None,
+    };
+    for other in [e.anonymous_id.as_deref(), previous].into_iter().flatten() {
+        if other != user_id {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO identity_links (project, anonymous_id, user_id, first_seen)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![project, other, user_id, e.received_at_ms])?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! Retention: what has been kept longer than its project allows is deleted, and the disk
+//! space is given back (`PRAGMA incremental_vacuum`; the file was created with
+//! `auto_vacuum = INCREMENTAL`).
+//!
+//! Deletion goes in steps of [`STEP_ROWS`] rows, each its own job on the writer, so ingest
+//! waits at most one step. Adding a kind (e.g. session replays, kept in `replays.db`) means
+//! one entry in [`RETENTION_KINDS`] and a `*_days` field in [`RetentionRule`].
+
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::audit::{self, AuditAction, AuditEntry, Counts};
+use crate::{SqliteStore, StoreError};
+
+/// The most rows one step deletes of one kind.
+pub const STEP_ROWS: usize = 20_000;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long one project keeps each kind; `None` keeps it forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionRule {
+    pub project: String,
+    pub events_days: Option<u32>,
+    pub consent_days: Option<u32>,
+}
+
+/// Count what would go, or delete up to a number of rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sweep {
+    Count,
+    Delete { limit: usize },
+}
+
+/// One kind of data retention applies to.
+pub struct RetentionKind {
+    pub name: &'static str,
+    /// Rows expired (counted or deleted) per project.
+    pub sweep:
+        fn(&Connection, &[RetentionRule], i64, Sweep) -> rusqlite::Result<BTreeMap<String, u64>>,
+}
+
+pub const RETENTION_KINDS: &[RetentionKind] = &[
+    RetentionKind {
+        name: "events",
+        sweep: sweep_events,
+    },
+    RetentionKind {
+        name: "consent",
+        sweep: sweep_consent,
+    },
+];
+
+fn cutoff(now_ms: i64, days: u32) -> i64 {
+    now_ms - i64::from(days) * DAY_MS
+}
+
+/// Events by the time they were received (`events_by_received`: no table scan).
+fn sweep_events(
+    conn: &Connection,
+    rules: &[RetentionRule],
+    now_ms: i64,
+    sweep: Sweep,
+) -> rusqlite::Result<BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    for rule in rules {
+        let Some(days) = rule.events_days else {
+            continue;
+        };
+        let cutoff = cutoff(now_ms, days);
+        let n: i64 = match sweep {
+            Sweep::Count => conn.query_row(
+                "SELECT count(*) FROM events WHERE received_at < ?1 AND project = ?2",
+                params![cutoff, rule.project],
+                |r| r.get(0),
+            )?,
+            Sweep::Delete { limit } => conn.execute(
+                "DELETE FROM events WHERE id IN (
+                    SELECT id FROM events WHERE received_at < ?1 AND project = ?2 LIMIT ?3)",
+                params![cutoff, rule.project, limit as i64],
+            )? as i64,
+        };
+        out.insert(rule.project.clone(), n as u64);
+    }
+    Ok(out)
+}
+
+/// The consent ledger is one hash chain, so it can only lose entries from its start: the
+/// longest run of expired entries there goes, and the last removed hash becomes the anchor
+/// the chain is verified from (`meta.ledger_anchor`). An entry of a project that keeps
+/// consent longer (or forever) keeps the entries after it.
+fn sweep_consent(
+    conn: &Connection,
+    rules: &[RetentionRule],
+    now_ms: i64,
+    sweep: Sweep,
+) -> rusqlite::Result<BTreeMap<String, u64>> {
+    let cutoffs: BTreeMap<&str, i64> = rules
+        .iter()
+        .filter_map(|r| Some((r.project.as_str(), cutoff(now_ms, r.consent_days?))))
+        .collect();
+    let mut out = BTreeMap::new();
+    if cutoffs.is_empty() {
+        return Ok(out);
+    }
+    let limit = match sweep {
+        Sweep::Count => usize::MAX,
+        Sweep::Delete { limit } => limit,
+    };
+    let mut query = conn.prepare(
+        "SELECT id, project, json_extract(entry, '$.at_ms'), hash FROM consent_ledger ORDER BY id",
+    )?;
+    let mut rows = query.query([])?;
+    let mut last: Option<(i64, String)> = None;
+    let mut taken = 0;
+    while let Some(row) = rows.next()? {
+        let project: String = row.get(1)?;
+        let at_ms: i64 = row.get(2)?;
+        let expired = cutoffs.get(project.as_str()).is_some_and(|c| at_ms < *c);
+        if !expired || taken == limit {
+            break;
+        }
+        *out.entry(project).or_insert(0) += 1;
+        last = Some((row.get(0)?, row.get(3)?));
+        taken += 1;
+    }
+    drop(rows);
+    if let (Sweep::Delete { .. }, Some((id, hash))) = (sweep, last) {
+        conn.execute("DELETE FROM consent_ledger WHERE id <= ?1", [id])?;
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('ledger_anchor', ?1)",
+            [hash],
+        )?;
+    }
+    Ok(out)
+}
+
+/// What a retention run removed (or, dry, would remove): per project, per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionReport {
+    pub projects: BTreeMap<String, Counts>,
+}
+
+impl RetentionReport {
+    fn add(&mut self, kind: &str, found: BTreeMap<String, u64>) -> u64 {
+        let mut total = 0;
+        for (project, n) in found {
+            *self
+                .projects
+                .entry(project)
+                .or_default()
+                .entry(kind.to_string())
+                .or_insert(0) += n;
+            total += n;
+        }
+        total
+    }
+}
+
+/// What a retention run would delete now, read without writing (`--dry-run`).
+pub fn retention_preview(
+    conn: &Connection,
+    rules: &[RetentionRule],
+    now_ms: i64,
+) -> rusqlite::Result<RetentionReport> {
+    let tx = conn.unchecked_transaction()?;
+    let mut report = RetentionReport::default();
+    for kind in RETENTION_KINDS {
+        report.add(kind.name, (kind.sweep)(&tx, rules, now_ms, Sweep::Count)?);
+    }
+    Ok(report)
+}
+
+impl SqliteStore {
+    /// Deletes everything expired under `rules`, step by step on the writer, records one
+    /// audit entry per project, and gives the free pages back to the file system.
+    pub async fn run_retention(
+        &self,
+        rules: Vec<RetentionRule>,
+        now_ms: i64,
+        actor: &str,
+    ) -> Result<RetentionReport, StoreError> {
+        let rules = std::sync::Arc::new(rules);
+        let mut report = RetentionReport::default();
+        for kind in RETENTION_KINDS {
+            loop {
+                let step_rules = rules.clone();
+                let found = self
+                    .maintain(move |tx, _| {
+                        (kind.sweep)(tx, &step_rules, now_ms, Sweep::Delete { limit: STEP_ROWS })
+                    })?
+                    .await?;
+                if report.add(kind.name, found) == 0 {
+                    break;
+                }
+            }
+        }
+        let entries: Vec<AuditEntry> = rules
+            .iter()
+            .map(|rule| AuditEntry {
+                at_ms: crate::now_ms(),
+                actor: actor.to_string(),
+                action: AuditAction::Retention,
+                project: rule.project.clone(),
+                subject_hash: None,
+                counts: report
+                    .projects
+                    .get(&rule.project)
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect();
+        self.maintain(move |tx, _| {
+            entries
+                .iter()
+                .try_for_each(|entry| audit::record(tx, entry))
+        })?
+        .await?;
+        self.compact().await?;
+        Ok(report)
+    }
+}
