@@ -16,6 +16,7 @@ use assent_core::policy::{CnilExempt, ConsentMode, DntRule, GpcRule, Policy};
 use assent_core::IpPolicy;
 use assent_store::Durability;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 /// A validated configuration, ready to run.
@@ -28,6 +29,9 @@ pub struct Settings {
     /// How long a commit waits for a lock held by another process (a backup, say) before the
     /// clients are told to retry.
     pub busy_timeout_ms: u64,
+    /// Minutes between two runs of the retention sweeper; `0` turns it off (run
+    /// `assent retention run` from cron instead).
+    pub retention_sweep_minutes: u32,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the socket's peer is the client.
     pub trusted_proxies: Vec<IpNet>,
     pub web: WebSettings,
@@ -48,7 +52,8 @@ pub struct WebSettings {
 pub struct ProjectSettings {
     pub id: String,
     pub write_keys: Vec<String>,
-    pub admin_tokens: Vec<String>,
+    /// Tokens for `/v1/admin`, kept as SHA-256 digests only.
+    pub admin_tokens: Vec<AdminToken>,
     /// `None` means any origin (`"*"`).
     pub allowed_origins: Option<Vec<String>>,
     /// What may be stored of each event (DESIGN §6): consent mode, GPC, DNT, IP, preset.
@@ -58,6 +63,54 @@ pub struct ProjectSettings {
     /// Snowplow app ids (`aid`) whose events belong to this project: Snowplow trackers send
     /// no write key, so the app id chooses the project.
     pub snowplow_app_ids: Vec<String>,
+    /// How long each kind of data is kept.
+    pub retention: Retention,
+}
+
+/// An admin token as the server keeps it: a name (the audit trail's actor) and the SHA-256
+/// of its value. The value itself is not kept, whether the file held it plain or hashed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken {
+    pub name: String,
+    pub sha256: [u8; 32],
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AdminToken({:?})", self.name)
+    }
+}
+
+impl AdminToken {
+    /// A token given in plain text.
+    pub fn from_secret(name: impl Into<String>, secret: &str) -> AdminToken {
+        AdminToken {
+            name: name.into(),
+            sha256: Sha256::digest(secret.as_bytes()).into(),
+        }
+    }
+}
+
+/// Days each kind of data is kept, per project (`[projects.retention]`); `None` keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub events_days: Option<u32>,
+    pub consent_days: Option<u32>,
+    /// Session replays (stored by the replay feature; default 30 days).
+    pub replays_days: u32,
+}
+
+/// The CNIL exemption allows keeping audience data at most 25 months.
+pub const CNIL_MAX_RETENTION_DAYS: u32 = 760;
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            events_days: None,
+            consent_days: None,
+            replays_days: 30,
+        }
+    }
 }
 
 /// Attributes of the HttpOnly id cookie the collector sets (`GET /v1/id`).
@@ -139,6 +192,7 @@ struct StoreSection {
     durability: Option<DurabilityName>,
     queue_capacity: Option<Spanned<i64>>,
     busy_timeout_ms: Option<u64>,
+    retention_sweep_minutes: Option<u32>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -162,7 +216,7 @@ struct ProjectSection {
     id: Spanned<String>,
     write_keys: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    admin_tokens: Vec<Spanned<String>>,
+    admin_tokens: Vec<Spanned<AdminTokenSpec>>,
     allowed_origins: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     ip: IpPolicy,
@@ -180,6 +234,31 @@ struct ProjectSection {
     id_cookie_secure: Option<bool>,
     #[serde(default)]
     snowplow_app_ids: Vec<Spanned<String>>,
+    retention: Option<RetentionSection>,
+}
+
+/// `"sk_..."`, `{ name = "dpo", token = "sk_..." }` or `{ name = "dpo", sha256 = "<hex>" }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AdminTokenSpec {
+    Plain(String),
+    Named(NamedToken),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedToken {
+    name: String,
+    token: Option<String>,
+    sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionSection {
+    events_days: Option<Spanned<u32>>,
+    consent_days: Option<Spanned<u32>>,
+    replays_days: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -322,6 +401,7 @@ impl Checker<'_> {
             },
             queue_capacity,
             busy_timeout_ms: file.store.busy_timeout_ms.unwrap_or(5000),
+            retention_sweep_minutes: file.store.retention_sweep_minutes.unwrap_or(60),
             trusted_proxies,
             web: WebSettings {
                 sdk_dir: file
@@ -346,10 +426,38 @@ impl Checker<'_> {
         let mut ids = HashSet::new();
         let mut keys = HashSet::new();
         let mut app_ids = HashSet::new();
-        let all_tokens: HashSet<String> = sections
+        // Tokens are compared by digest: a hashed one may equal a plain one elsewhere.
+        let mut tokens_seen: HashSet<[u8; 32]> = HashSet::new();
+        let mut token_names: HashSet<String> = HashSet::new();
+        let admin_tokens: Vec<Vec<AdminToken>> = sections
             .iter()
-            .flat_map(|p| p.admin_tokens.iter().map(|t| t.get_ref().clone()))
+            .map(|p| {
+                p.admin_tokens
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, t)| {
+                        let token = self.admin_token(p.id.get_ref(), i, t)?;
+                        if !tokens_seen.insert(token.sha256) {
+                            self.problem(
+                                Some(t.span()),
+                                format!("admin token {:?} is listed twice", token.name),
+                                "a token opens one project only: give each project (and each person) its own token",
+                            );
+                        } else if !token_names.insert(token.name.clone()) {
+                            self.problem(
+                                Some(t.span()),
+                                format!("admin token name {:?} is used twice", token.name),
+                                "names are what the audit trail records: give each token its own",
+                            );
+                        }
+                        Some(token)
+                    })
+                    .collect()
+            })
             .collect();
+        let all_tokens: HashSet<[u8; 32]> =
+            admin_tokens.iter().flatten().map(|t| t.sha256).collect();
+        let mut admin_tokens = admin_tokens.into_iter();
         sections
             .into_iter()
             .map(|p| {
@@ -387,7 +495,7 @@ impl Checker<'_> {
                             "each write key must belong to one project only; remove the copy",
                         );
                     }
-                    if all_tokens.contains(key.get_ref()) {
+                    if all_tokens.contains(&<[u8; 32]>::from(Sha256::digest(key.get_ref().as_bytes()))) {
                         self.problem(
                             Some(key.span()),
                             format!("{:?} is both a write key and an admin token", key.get_ref()),
@@ -395,10 +503,8 @@ impl Checker<'_> {
                         );
                     }
                 }
-                for token in &p.admin_tokens {
-                    self.secret(token, "admin token");
-                }
                 let policy = self.policy(&p);
+                let retention = self.retention(&p, policy.cnil_exempt.is_some());
                 for app_id in &p.snowplow_app_ids {
                     self.snowplow_app_id(app_id, &mut app_ids);
                 }
@@ -409,7 +515,7 @@ impl Checker<'_> {
                         .write_keys
                         .map(|k| k.into_inner().into_iter().map(Spanned::into_inner).collect())
                         .unwrap_or_default(),
-                    admin_tokens: p.admin_tokens.into_iter().map(Spanned::into_inner).collect(),
+                    admin_tokens: admin_tokens.next().unwrap_or_default(),
                     allowed_origins: allowed_origins.flatten(),
                     id_cookie: IdCookie {
                         max_age_days: p
@@ -425,9 +531,103 @@ impl Checker<'_> {
                         .into_iter()
                         .map(Spanned::into_inner)
                         .collect(),
+                    retention,
                 }
             })
             .collect()
+    }
+
+    /// One admin token, named (plain tokens are named `<project>-admin-<n>`).
+    fn admin_token(
+        &mut self,
+        project: &str,
+        index: usize,
+        spec: &Spanned<AdminTokenSpec>,
+    ) -> Option<AdminToken> {
+        const SHAPES: &str = "write \"sk_...\", { name = \"dpo\", token = \"sk_...\" } or { name = \"dpo\", sha256 = \"<64 hex digits>\" }";
+        let span = Some(spec.span());
+        let (name, secret, sha256) = match spec.get_ref() {
+            AdminTokenSpec::Plain(secret) => {
+                (format!("{project}-admin-{}", index + 1), Some(secret), None)
+            }
+            AdminTokenSpec::Named(t) => (t.name.clone(), t.token.as_ref(), t.sha256.as_ref()),
+        };
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+        if !name_ok {
+            self.problem(
+                span.clone(),
+                format!("admin token name {name:?} is not a valid name"),
+                "use 1 to 64 letters, digits, '-', '_', '.' or '@', e.g. name = \"dpo\"",
+            );
+            return None;
+        }
+        match (secret, sha256) {
+            (Some(secret), None) => {
+                self.secret(&Spanned::new(spec.span(), secret.clone()), "admin token");
+                Some(AdminToken::from_secret(name, secret))
+            }
+            (None, Some(hex)) => match parse_sha256(hex) {
+                Some(sha256) => Some(AdminToken { name, sha256 }),
+                None => {
+                    self.problem(
+                        span,
+                        format!("sha256 of admin token {name:?} is not 64 hex digits"),
+                        "write the token's SHA-256 in hex, e.g. from `printf %s \"$TOKEN\" | sha256sum`",
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.problem(
+                    span,
+                    format!("admin token {name:?} needs exactly one of `token` and `sha256`"),
+                    SHAPES,
+                );
+                None
+            }
+        }
+    }
+
+    fn retention(&mut self, p: &ProjectSection, cnil: bool) -> Retention {
+        let Some(section) = &p.retention else {
+            return Retention {
+                events_days: cnil.then_some(CNIL_MAX_RETENTION_DAYS),
+                consent_days: cnil.then_some(CNIL_MAX_RETENTION_DAYS),
+                ..Retention::default()
+            };
+        };
+        let mut days = |value: &Option<Spanned<u32>>, key: &str, capped: bool| {
+            let v = value.as_ref()?;
+            let n = *v.get_ref();
+            if n == 0 {
+                self.problem(
+                    Some(v.span()),
+                    format!("`{key} = 0` would delete everything at once"),
+                    format!(
+                        "give a number of days of at least 1, or remove `{key}` to keep the data"
+                    ),
+                );
+            } else if capped && n > CNIL_MAX_RETENTION_DAYS {
+                self.problem(
+                    Some(v.span()),
+                    format!("`{key} = {n}` is over the 25 months the CNIL-exempt preset allows"),
+                    format!("write {key} = {CNIL_MAX_RETENTION_DAYS} (25 months) or less, or remove the preset"),
+                );
+            }
+            Some(n)
+        };
+        let events_days = days(&section.events_days, "events_days", cnil);
+        let consent_days = days(&section.consent_days, "consent_days", cnil);
+        let replays_days = days(&section.replays_days, "replays_days", false);
+        Retention {
+            events_days: events_days.or(cnil.then_some(CNIL_MAX_RETENTION_DAYS)),
+            consent_days: consent_days.or(cnil.then_some(CNIL_MAX_RETENTION_DAYS)),
+            replays_days: replays_days.unwrap_or(30),
+        }
     }
 
     fn policy(&mut self, p: &ProjectSection) -> Policy {
@@ -530,9 +730,23 @@ impl Checker<'_> {
     }
 }
 
+fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.trim();
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
 fn syntax_problem(text: &str, e: &toml::de::Error) -> Problem {
     let message = e.message().trim().to_string();
-    let fix = if let Some(unknown) = unknown_field(&message) {
+    let fix = if message.contains("AdminTokenSpec") {
+        "write an admin token as \"sk_...\", { name = \"dpo\", token = \"sk_...\" } or { name = \"dpo\", sha256 = \"<64 hex digits>\" }".to_string()
+    } else if let Some(unknown) = unknown_field(&message) {
         let expected: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
         match expected
             .iter()

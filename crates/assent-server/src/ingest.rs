@@ -158,10 +158,11 @@ pub(crate) async fn commit(
     } else {
         app.store.append(project.id.clone(), events)?.await?
     };
-    app.metrics
-        .accepted(&project.id, report.inserted, report.duplicates);
+    app.metrics.accepted(&project.id, &report);
+    // Events of deleted subjects are acknowledged like any other (never retried) and not
+    // reported apart: the write key is public, and the answer must not tell who was deleted.
     Ok(Accepted {
-        accepted: report.inserted + report.duplicates + discarded,
+        accepted: report.inserted + report.duplicates + report.suppressed + discarded,
         duplicates: report.duplicates,
         discarded,
         rejected: rejected

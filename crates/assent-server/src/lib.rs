@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 pub mod api_error;
 mod compat;
 pub mod config;
@@ -22,6 +23,7 @@ mod ingest;
 mod metrics;
 mod ops;
 pub mod projects;
+pub mod retention_sweeper;
 mod server_id;
 mod web;
 
@@ -54,6 +56,9 @@ pub struct AppInner {
     pub limits: Limits,
     pub trusted_proxies: Vec<assent_core::client_address::IpNet>,
     pub visitor_salts: Arc<VisitorSalts>,
+    /// The store itself, for privacy operations (`/v1/admin`).
+    pub sqlite: Arc<SqliteStore>,
+    deletions: admin::RunningDeletions,
     demo_write_key: Option<String>,
 }
 
@@ -82,7 +87,7 @@ pub const SNOWPLOW_ANONYMOUS_HEADER: &str = "sp-anonymous";
 /// Builds the routes over an already-open store.
 pub fn router(
     settings: &Settings,
-    store: Arc<dyn Store>,
+    store: Arc<SqliteStore>,
     visitor_salts: Arc<VisitorSalts>,
     metrics: Arc<Metrics>,
 ) -> Router {
@@ -100,7 +105,9 @@ pub fn router(
     let limits = Limits::default();
     let app = App(Arc::new(AppInner {
         projects,
-        store,
+        store: store.clone(),
+        sqlite: store,
+        deletions: admin::RunningDeletions::default(),
         metrics,
         limits,
         trusted_proxies: settings.trusted_proxies.clone(),
@@ -129,6 +136,7 @@ pub fn router(
 
     let mut routes = Router::new()
         .merge(ingest)
+        .nest("/v1/admin", admin::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -234,6 +242,11 @@ impl Collector {
                 }
             }
         });
+        let retention = retention_sweeper::start(
+            self.store.clone(),
+            &self.settings.projects,
+            self.settings.retention_sweep_minutes,
+        );
         let app = router(&self.settings, self.store.clone(), salts, self.metrics);
         axum::serve(
             listener,
@@ -242,6 +255,9 @@ impl Collector {
         .with_graceful_shutdown(shutdown)
         .await?;
         sweeper.abort();
+        if let Some(retention) = retention {
+            retention.abort();
+        }
         // Every handler has answered by now; commit whatever is still queued and stop the writer.
         self.store.close();
         tracing::info!("stopped; everything acknowledged is committed");
@@ -249,7 +265,7 @@ impl Collector {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

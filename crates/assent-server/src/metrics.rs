@@ -16,6 +16,7 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     accepted: Family<Labels, Counter>,
     deduplicated: Family<Labels, Counter>,
+    suppressed: Family<Labels, Counter>,
     rejected: Family<Labels, Counter>,
     requests_refused: Family<Labels, Counter>,
     policy: Family<Labels, Counter>,
@@ -30,6 +31,7 @@ impl Default for Metrics {
         let m = Metrics {
             accepted: Family::default(),
             deduplicated: Family::default(),
+            suppressed: Family::default(),
             rejected: Family::default(),
             requests_refused: Family::default(),
             policy: Family::default(),
@@ -48,6 +50,11 @@ impl Default for Metrics {
             "events_deduplicated",
             "Events acknowledged again without storing: their messageId was already stored",
             m.deduplicated.clone(),
+        );
+        registry.register(
+            "events_suppressed",
+            "Events dropped because they belong to a deleted subject (suppression list), by project",
+            m.suppressed.clone(),
         );
         registry.register(
             "events_rejected",
@@ -85,8 +92,14 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn accepted(&self, project: &str, inserted: usize, duplicates: usize) {
+    pub fn accepted(&self, project: &str, report: &assent_store::AppendReport) {
         let labels = vec![("project", project.to_string())];
+        let (inserted, duplicates) = (report.inserted, report.duplicates);
+        if report.suppressed > 0 {
+            self.suppressed
+                .get_or_create(&labels)
+                .inc_by(report.suppressed as u64);
+        }
         if inserted > 0 {
             self.accepted.get_or_create(&labels).inc_by(inserted as u64);
         }

@@ -7,7 +7,10 @@ use assent_core::policy::Policy;
 use axum::http::{header, HeaderMap, HeaderValue};
 use base64::Engine;
 
-use crate::config::{IdCookie, ProjectSettings};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::config::{AdminToken, IdCookie, ProjectSettings, Retention};
 
 /// A project as the running server sees it.
 #[derive(Debug)]
@@ -17,6 +20,7 @@ pub struct Project {
     pub id_cookie: IdCookie,
     /// `None` allows every origin.
     pub allowed_origins: Option<Vec<String>>,
+    pub retention: Retention,
 }
 
 impl Project {
@@ -48,7 +52,7 @@ pub enum KeyError {
 pub struct Projects {
     by_write_key: HashMap<String, Arc<Project>>,
     by_snowplow_app_id: HashMap<String, Arc<Project>>,
-    admin_tokens: Vec<String>,
+    admin_tokens: Vec<(AdminToken, Arc<Project>)>,
     all: Vec<Arc<Project>>,
 }
 
@@ -61,6 +65,7 @@ impl Projects {
                 policy: p.policy.clone(),
                 id_cookie: p.id_cookie.clone(),
                 allowed_origins: p.allowed_origins.clone(),
+                retention: p.retention,
             });
             for key in &p.write_keys {
                 projects.by_write_key.insert(key.clone(), project.clone());
@@ -70,7 +75,11 @@ impl Projects {
                     .by_snowplow_app_id
                     .insert(app_id.clone(), project.clone());
             }
-            projects.admin_tokens.extend(p.admin_tokens.iter().cloned());
+            projects.admin_tokens.extend(
+                p.admin_tokens
+                    .iter()
+                    .map(|token| (token.clone(), project.clone())),
+            );
             projects.all.push(project);
         }
         projects
@@ -99,13 +108,32 @@ impl Projects {
             .ok_or(KeyError::Missing)?;
         match self.by_write_key.get(key) {
             Some(project) => Ok(project),
-            None if self.admin_tokens.iter().any(|t| t == key) => Err(KeyError::AdminToken),
+            None if self.admin_token(key).is_some() => Err(KeyError::AdminToken),
             None => Err(KeyError::Unknown),
         }
     }
 }
 
 impl Projects {
+    /// Every project, in configuration order.
+    pub fn all(&self) -> &[Arc<Project>] {
+        &self.all
+    }
+
+    /// The admin token `secret` is, and its project. Every token is compared, in constant
+    /// time, by SHA-256 digest: neither timing nor the configuration's form (plain or hashed)
+    /// tells how close a guess came.
+    pub fn admin_token(&self, secret: &str) -> Option<(&AdminToken, &Arc<Project>)> {
+        let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        let mut found = None;
+        for (token, project) in &self.admin_tokens {
+            if bool::from(token.sha256.ct_eq(&digest)) {
+                found = Some((token, project));
+            }
+        }
+        found
+    }
+
     /// The project a Snowplow app id (`aid`) belongs to, by `snowplow_app_ids`.
     pub fn for_snowplow_app(&self, app_id: &str) -> Option<&Arc<Project>> {
         self.by_snowplow_app_id.get(app_id)
@@ -141,7 +169,7 @@ mod tests {
         Projects::new(&[ProjectSettings {
             id: "demo".into(),
             write_keys: vec!["pk_demo".into()],
-            admin_tokens: vec!["sk_demo".into()],
+            admin_tokens: vec![AdminToken::from_secret("dpo", "sk_demo")],
             allowed_origins: None,
             policy: Policy::default(),
             id_cookie: IdCookie {
@@ -150,6 +178,7 @@ mod tests {
                 secure: None,
             },
             snowplow_app_ids: vec!["shop-web".into()],
+            retention: Retention::default(),
         }])
     }
 
@@ -200,6 +229,15 @@ mod tests {
                 .unwrap_err(),
             KeyError::AdminToken
         );
+    }
+
+    #[test]
+    fn an_admin_token_names_its_project_and_holder() {
+        let p = projects();
+        let (token, project) = p.admin_token("sk_demo").unwrap();
+        assert_eq!((token.name.as_str(), &*project.id), ("dpo", "demo"));
+        assert!(p.admin_token("sk_demo ").is_none());
+        assert!(p.admin_token("pk_demo").is_none());
     }
 
     #[test]

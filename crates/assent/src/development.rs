@@ -33,13 +33,10 @@ pub fn settings(env: impl Fn(&str) -> Option<String>) -> Result<Settings, Proble
     );
     println!("  project:     {}", project.id);
     println!("  write key:   {}", project.write_keys[0]);
-    println!(
-        "  admin token: {}",
-        project
-            .admin_tokens
-            .first()
-            .map_or("(none)", String::as_str)
-    );
+    // The server keeps only digests of admin tokens; the file has the plain one.
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let admin_token = text.split('"').find(|s| s.starts_with("sk_dev_"));
+    println!("  admin token: {}", admin_token.unwrap_or("(none)"));
     println!("  data:        {}", settings.data_dir.display());
     println!("  demo page:   http://{}/", settings.listen);
     Ok(settings)

@@ -2,6 +2,7 @@
 
 mod consent;
 mod development;
+mod privacy;
 mod visitors;
 
 use std::path::PathBuf;
@@ -47,6 +48,29 @@ enum Command {
     /// The consent ledger: the proof of every consent choice.
     #[command(subcommand)]
     Consent(consent::Command),
+    /// Delete everything stored about a subject (its whole identity graph) and drop its
+    /// future events (GDPR Art. 17, CCPA delete).
+    Forget {
+        /// An anonymousId or userId.
+        #[arg(long)]
+        subject: String,
+        #[command(flatten)]
+        target: privacy::Target,
+    },
+    /// Write everything stored about a subject to one JSON file (GDPR Art. 15/20, CCPA know).
+    Export {
+        /// An anonymousId or userId.
+        #[arg(long)]
+        subject: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        target: privacy::Target,
+    },
+    /// Retention: delete data older than each project keeps it.
+    #[command(subcommand)]
+    Retention(privacy::RetentionCommand),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +100,13 @@ fn main() -> ExitCode {
         Command::Serve { config } => serve(config),
         Command::Consent(command) => consent::run(command),
         Command::Visitors { config, days } => visitors::run(&config, days),
+        Command::Forget { subject, target } => privacy::forget(&target, &subject),
+        Command::Export {
+            subject,
+            out,
+            target,
+        } => privacy::export(&target, &subject, &out),
+        Command::Retention(command) => privacy::retention(command),
     }
 }
 

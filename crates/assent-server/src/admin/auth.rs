@@ -1,0 +1,46 @@
+//! Who may use `/v1/admin`: the holder of an admin token, sent as `Authorization: Bearer`.
+//!
+//! A token opens exactly one project, and its name is the actor the audit trail records.
+//! Write keys are public (they ship in web pages) and never work here; an admin token never
+//! works for ingest (`projects.rs`).
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::error::AdminError;
+use crate::projects::Project;
+use crate::App;
+
+/// An authenticated admin request.
+pub struct Admin {
+    pub project: Arc<Project>,
+    /// The token's name, for the audit trail.
+    pub actor: String,
+}
+
+impl FromRequestParts<App> for Admin {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Admin, AdminError> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            })
+            .ok_or(AdminError::Unauthorized)?;
+        let (token, project) = app
+            .projects
+            .admin_token(secret)
+            .ok_or(AdminError::Unauthorized)?;
+        Ok(Admin {
+            project: project.clone(),
+            actor: token.name.clone(),
+        })
+    }
+}

@@ -1,0 +1,234 @@
+//! `assent forget`, `assent export` and `assent retention run`: privacy operations from the
+//! command line, on the data directory's store directly.
+//!
+//! They work whether or not the server runs: the store's writer is opened here too (SQLite
+//! serialises the two writers), and a running server sees new suppression entries before its
+//! next commit (it checks `PRAGMA data_version`). The audit trail records the actor `cli`
+//! (or `--actor`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use assent_server::config::{self, Settings};
+use assent_server::retention_sweeper;
+use assent_store::audit::{AuditAction, AuditEntry};
+use assent_store::deletion::DeletionRequest;
+use assent_store::{SqliteStore, StoreOptions};
+use clap::{Args, Subcommand};
+
+/// Which store and project a command works on.
+#[derive(Args)]
+pub struct Target {
+    /// The configuration file whose data directory holds the store.
+    #[arg(long, env = "ASSENT_CONFIG")]
+    config: PathBuf,
+    /// The project; may be left out when the configuration has only one.
+    #[arg(long)]
+    project: Option<String>,
+    /// Who is acting, for the audit trail.
+    #[arg(long, default_value = "cli")]
+    actor: String,
+}
+
+#[derive(Subcommand)]
+pub enum RetentionCommand {
+    /// Delete what each project keeps no longer ([projects.retention]) and give the disk
+    /// space back.
+    Run {
+        #[arg(long, env = "ASSENT_CONFIG")]
+        config: PathBuf,
+        /// Only say what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn settings(path: &Path) -> Result<Settings, ExitCode> {
+    config::load(path).map_err(|problems| {
+        eprint!("{problems}");
+        ExitCode::from(2)
+    })
+}
+
+fn project(settings: &Settings, asked: Option<&str>) -> Result<String, ExitCode> {
+    let ids: Vec<&str> = settings.projects.iter().map(|p| p.id.as_str()).collect();
+    match (asked, ids.as_slice()) {
+        (Some(asked), _) if ids.contains(&asked) => Ok(asked.to_string()),
+        (None, [only]) => Ok(only.to_string()),
+        (Some(asked), _) => {
+            eprintln!(
+                "no project {asked:?} in the configuration; it has: {}",
+                ids.join(", ")
+            );
+            Err(ExitCode::from(2))
+        }
+        (None, _) => {
+            eprintln!(
+                "the configuration has several projects; choose one with --project ({})",
+                ids.join(", ")
+            );
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn open_store(settings: &Settings) -> Result<SqliteStore, ExitCode> {
+    SqliteStore::open(
+        &settings.data_dir,
+        StoreOptions {
+            busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms.max(5000)),
+            ..StoreOptions::default()
+        },
+    )
+    .map_err(|e| {
+        eprintln!("assent: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts on any supported OS")
+        .block_on(future)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64
+}
+
+/// `assent forget --subject ID`.
+pub fn forget(target: &Target, subject: &str) -> ExitCode {
+    let run = || -> Result<ExitCode, ExitCode> {
+        let settings = settings(&target.config)?;
+        let project = project(&settings, target.project.as_deref())?;
+        let store = open_store(&settings)?;
+        let request = DeletionRequest {
+            job_id: uuid::Uuid::new_v4().to_string(),
+            project,
+            id: subject.to_string(),
+            actor: target.actor.clone(),
+        };
+        let outcome = block_on(store.delete_subject(request));
+        store.close();
+        match outcome {
+            Ok(job) => {
+                println!(
+                    "deleted subject (hash {}) in project {}",
+                    job.subject_hash, job.project
+                );
+                for (kind, n) in &job.counts {
+                    println!("  {kind}: {n}");
+                }
+                println!("job {}", job.job);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("assent: the deletion was rolled back: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    };
+    run().unwrap_or_else(|code| code)
+}
+
+/// `assent export --subject ID --out FILE`.
+pub fn export(target: &Target, subject: &str, out: &Path) -> ExitCode {
+    let run = || -> Result<ExitCode, ExitCode> {
+        let settings = settings(&target.config)?;
+        let project = project(&settings, target.project.as_deref())?;
+        let store = open_store(&settings)?;
+        let file = std::fs::File::create(out).map_err(|e| {
+            eprintln!("cannot create {}: {e}", out.display());
+            ExitCode::from(2)
+        })?;
+        let mut writer = std::io::BufWriter::new(file);
+        let conn = store.reader().map_err(|e| {
+            eprintln!("cannot read the store: {e}");
+            ExitCode::FAILURE
+        })?;
+        let written =
+            assent_store::export::export_subject(&conn, &project, subject, now_ms(), &mut writer);
+        let code = match written {
+            Ok((subject, counts)) => {
+                let summary: Vec<String> =
+                    counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+                let entry = AuditEntry {
+                    at_ms: now_ms(),
+                    actor: target.actor.clone(),
+                    action: AuditAction::Export,
+                    project,
+                    subject_hash: Some(store.subject_hasher().hash_subject(&subject.ids)),
+                    counts,
+                };
+                if let Err(e) = block_on(store.record_audit(entry)) {
+                    eprintln!(
+                        "assent: the export was written but not recorded in the audit trail: {e}"
+                    );
+                }
+                println!("wrote {} ({})", out.display(), summary.join(", "));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!(
+                    "assent: export failed, {} is incomplete: {e}",
+                    out.display()
+                );
+                ExitCode::FAILURE
+            }
+        };
+        store.close();
+        Ok(code)
+    };
+    run().unwrap_or_else(|code| code)
+}
+
+/// `assent retention run [--dry-run]`.
+pub fn retention(command: RetentionCommand) -> ExitCode {
+    let RetentionCommand::Run { config, dry_run } = command;
+    let run = || -> Result<ExitCode, ExitCode> {
+        let settings = settings(&config)?;
+        let rules = retention_sweeper::rules(&settings.projects);
+        if rules.is_empty() {
+            println!("no project has a retention rule ([projects.retention]); nothing to do");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let store = open_store(&settings)?;
+        let report = if dry_run {
+            let conn = store.reader().map_err(|e| {
+                eprintln!("cannot read the store: {e}");
+                ExitCode::FAILURE
+            })?;
+            assent_store::retention::retention_preview(&conn, &rules, now_ms())
+                .map_err(|e| e.to_string())
+        } else {
+            block_on(store.run_retention(rules.clone(), now_ms(), "cli")).map_err(|e| e.to_string())
+        };
+        store.close();
+        let report = report.map_err(|e| {
+            eprintln!("assent: retention failed: {e}");
+            ExitCode::FAILURE
+        })?;
+        let verb = if dry_run { "would delete" } else { "deleted" };
+        for rule in &rules {
+            let counts = report
+                .projects
+                .get(&rule.project)
+                .cloned()
+                .unwrap_or_default();
+            let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let summary = if summary.is_empty() {
+                "nothing".to_string()
+            } else {
+                summary.join(", ")
+            };
+            println!("{}: {verb} {summary}", rule.project);
+        }
+        Ok(ExitCode::SUCCESS)
+    };
+    run().unwrap_or_else(|code| code)
+}
