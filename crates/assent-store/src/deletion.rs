@@ -173,7 +173,10 @@ impl SqliteStore {
     /// file system. Both are best effort: a reader holding an old snapshot can delay them.
     pub async fn compact(&self) -> Result<(), StoreError> {
         self.on_writer(|conn| {
-            conn.execute_batch("PRAGMA incremental_vacuum")?;
+            // The pragma frees one page per step: it must be stepped to its end.
+            let mut vacuum = conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut steps = vacuum.query([])?;
+            while steps.next()?.is_some() {}
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         })?
         .await

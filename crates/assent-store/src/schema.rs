@@ -109,13 +109,39 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_by_received ON events (received_at, project);",
 ];
 
+/// Stores this many pages or smaller are converted to incremental vacuum at open (a full
+/// VACUUM, a moment for 40 MB); bigger ones are left as they are, with a warning.
+const CONVERT_AT_OPEN_MAX_PAGES: i64 = 10_000;
+
+/// Makes the file `auto_vacuum = INCREMENTAL`, which lets retention and deletion give disk
+/// space back (`PRAGMA incremental_vacuum`) without a full VACUUM that would block ingest.
+///
+/// It must be set before the first table *and before WAL mode*: stores made before this was
+/// known (WAL first) have `NONE`; small ones are converted here with one VACUUM.
+pub fn ensure_incremental_vacuum(conn: &Connection) -> rusqlite::Result<()> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if mode == 2 {
+        return Ok(());
+    }
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+    if pages == 0 {
+        return Ok(());
+    }
+    if pages <= CONVERT_AT_OPEN_MAX_PAGES {
+        conn.execute_batch("VACUUM")
+    } else {
+        tracing::warn!(
+            pages,
+            "this store cannot give deleted space back to the disk (auto_vacuum is off); stop the \
+             collector and run `sqlite3 events.db 'PRAGMA auto_vacuum = INCREMENTAL; VACUUM'` once"
+        );
+        Ok(())
+    }
+}
+
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if version == 0 {
-        // Must precede the first table: it lets retention give disk space back later without
-        // a full VACUUM that would block ingest.
-        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
-    }
     for (i, sql) in (0i64..).zip(MIGRATIONS).skip(version.max(0) as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;

@@ -266,6 +266,7 @@ impl Drop for SqliteStore {
 fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connection> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(options.busy_timeout)?;
+    schema::ensure_incremental_vacuum(&conn)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // NORMAL even for `Durability::Full`: the flush that makes a commit power-safe is done by
     // the syncer thread, off the writer's path (see syncer.rs).

@@ -1,0 +1,264 @@
+//! Privacy operations from the command line, as a site owner runs them next to (or instead
+//! of) the running collector: `assent forget`, `assent export`, `assent retention run`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+const USER: &str = "grace.hopper@example.org";
+const ANON: &str = "anon-grace-51c0ffee";
+
+fn assent() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_assent"))
+}
+
+fn run(args: &[&str], config: &Path) -> Output {
+    let out = assent()
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "assent {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn config(dir: &Path, retention: &str) -> PathBuf {
+    let path = dir.join("assent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n[store]\nretention_sweep_minutes = 0\n\
+             [[projects]]\nid = \"demo\"\nmode = \"opt-out\"\nwrite_keys = [\"pk_demo\"]\n{retention}",
+            dir.join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    fn start(config: &Path) -> Server {
+        let mut child = assent()
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let url = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .map(Result::unwrap)
+            .find_map(|l| l.strip_prefix("assent listening on ").map(str::to_string))
+            .unwrap();
+        Server {
+            child,
+            url,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(&self, events: Value) -> Value {
+        let res = self
+            .http
+            .post(format!("{}/v1/batch", self.url))
+            .basic_auth("pk_demo", Some(""))
+            .json(&json!({ "batch": events }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn count(config_dir: &Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(config_dir.join("data/events.db"))
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn forget_on_the_command_line_while_the_server_runs_and_the_server_drops_what_comes_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "");
+    let server = Server::start(&config);
+    server
+        .send(json!([
+            {"type": "page", "messageId": "p-1", "anonymousId": ANON, "name": "Docs"},
+            {"type": "identify", "messageId": "i-1", "anonymousId": ANON, "userId": USER},
+            {"type": "track", "messageId": "t-1", "userId": USER, "event": "Compiled"},
+            {"type": "page", "messageId": "p-2", "anonymousId": "someone-else", "name": "Docs"},
+        ]))
+        .await;
+
+    let out = run(
+        &[
+            "export",
+            "--subject",
+            ANON,
+            "--out",
+            dir.path().join("grace.json").to_str().unwrap(),
+        ],
+        &config,
+    );
+    assert!(stdout(&out).contains("events: 3"), "{}", stdout(&out));
+    let export: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("grace.json")).unwrap()).unwrap();
+    let ids: Vec<&str> = export["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["p-1", "i-1", "t-1"]);
+    assert_eq!(export["identityLinks"][0]["userId"], USER);
+
+    let out = run(&["forget", "--subject", USER], &config);
+    let text = stdout(&out);
+    assert!(
+        text.contains("events: 3") && text.contains("suppressed_ids: 2"),
+        "{text}"
+    );
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 1);
+
+    // The running server learns of the deletion before its next commit.
+    let answer = server
+        .send(json!([{"type": "track", "messageId": "t-2", "anonymousId": ANON, "event": "Back"}]))
+        .await;
+    assert_eq!(answer["accepted"], 1);
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 1);
+
+    let actors = count(
+        dir.path(),
+        "SELECT count(*) FROM audit_log WHERE actor = 'cli' AND action IN ('export', 'deletion')",
+    );
+    assert_eq!(actors, 2);
+}
+
+#[tokio::test]
+async fn retention_dry_run_says_what_would_go_then_the_run_deletes_it_and_gives_the_space_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(
+        dir.path(),
+        "[projects.retention]\nevents_days = 30\nconsent_days = 30\n",
+    );
+    let server = Server::start(&config);
+    // Old consent choices (their time is the client's, having no sentAt) and a bulk of events.
+    let old = |n: u32| {
+        json!({"type": "consent", "messageId": format!("old-consent-{n}"), "anonymousId": ANON,
+        "timestamp": "2024-01-01T00:00:00Z",
+        "context": {"consent": {"id": "c-grace", "state": {"analytics": "granted"}, "source": "banner"}}})
+    };
+    server.send(json!([old(1), old(2)])).await;
+    let padding = "x".repeat(4000);
+    for batch in 0..4 {
+        let events: Vec<Value> = (0..50)
+            .map(|i| {
+                json!({"type": "track", "messageId": format!("e-{batch}-{i}"), "anonymousId": ANON,
+                            "event": "Old", "properties": {"padding": padding}})
+            })
+            .collect();
+        server.send(Value::Array(events)).await;
+    }
+    server
+        .send(json!([{"type": "track", "messageId": "fresh", "anonymousId": ANON, "event": "New"}]))
+        .await;
+    drop(server);
+    // The 200 bulk events were received 40 days ago.
+    rusqlite::Connection::open(dir.path().join("data/events.db"))
+        .unwrap()
+        .execute(
+            "UPDATE events SET received_at = received_at - 40 * 86400000 WHERE message_id LIKE 'e-%'",
+            [],
+        )
+        .unwrap();
+    let pages_before = count(dir.path(), "PRAGMA page_count");
+
+    let out = run(&["retention", "run", "--dry-run"], &config);
+    assert_eq!(
+        stdout(&out).trim(),
+        "demo: would delete 2 consent, 200 events"
+    );
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 203);
+
+    let out = run(&["retention", "run"], &config);
+    assert_eq!(stdout(&out).trim(), "demo: deleted 2 consent, 200 events");
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 3);
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM consent_ledger"), 0);
+    assert_eq!(count(dir.path(), "PRAGMA freelist_count"), 0);
+    let pages_after = count(dir.path(), "PRAGMA page_count");
+    assert!(
+        pages_after < pages_before / 2,
+        "{pages_before} → {pages_after} pages"
+    );
+    // The chain now starts after the removed entries, and still verifies.
+    let out = run(&["consent", "verify"], &config);
+    assert!(
+        stdout(&out).contains("consent ledger OK"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT count(*) FROM audit_log WHERE action = 'retention' AND actor = 'cli'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn forget_needs_a_project_when_the_configuration_has_several() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("assent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "data_dir = {:?}\n[[projects]]\nid = \"a\"\nwrite_keys = [\"pk_a\"]\n[[projects]]\nid = \"b\"\nwrite_keys = [\"pk_b\"]\n",
+            dir.path().join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = assent()
+        .args(["forget", "--subject", "x", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--project (a, b)"));
+    let out = assent()
+        .args(["forget", "--subject", "x", "--project", "b", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
