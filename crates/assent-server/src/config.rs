@@ -292,6 +292,8 @@ pub fn parse(text: &str, source: &str) -> Result<Settings, Problems> {
         problems: vec![],
     };
     let settings = check.settings(file);
+    // Problems are found table by table; they are listed in the file's order.
+    check.problems.sort_by_key(|p| p.line.unwrap_or(0));
     if check.problems.is_empty() {
         Ok(settings)
     } else {
@@ -546,13 +548,19 @@ impl Checker<'_> {
     ) -> Option<AdminToken> {
         const SHAPES: &str = "write \"sk_...\", { name = \"dpo\", token = \"sk_...\" } or { name = \"dpo\", sha256 = \"<64 hex digits>\" }";
         let span = Some(spec.span());
-        let (name, secret, sha256) = match spec.get_ref() {
-            AdminTokenSpec::Plain(secret) => {
-                (format!("{project}-admin-{}", index + 1), Some(secret), None)
+        let (name, secret, sha256, named) = match spec.get_ref() {
+            AdminTokenSpec::Plain(secret) => (
+                format!("{project}-admin-{}", index + 1),
+                Some(secret),
+                None,
+                false,
+            ),
+            AdminTokenSpec::Named(t) => {
+                (t.name.clone(), t.token.as_ref(), t.sha256.as_ref(), true)
             }
-            AdminTokenSpec::Named(t) => (t.name.clone(), t.token.as_ref(), t.sha256.as_ref()),
         };
-        let name_ok = !name.is_empty()
+        let name_ok = !named
+            || !name.is_empty()
             && name.len() <= 64
             && name
                 .chars()
@@ -945,6 +953,85 @@ snowplow_app_ids = ["web"]
                 (Some(8), "snowplow app id \"web\" is listed twice"),
             ]
         );
+    }
+
+    #[test]
+    fn admin_tokens_may_be_named_and_kept_as_sha256_digests() {
+        let digest = "c7c4aa55e4aa8d8c2fea2ea1a4b8f2b0b5f5c6e39e0de0b7e6c1d0f6f6a7d2e1";
+        let text = format!(
+            "[[projects]]\nid = \"shop\"\nwrite_keys = [\"pk\"]\nadmin_tokens = [\"sk_plain\", \
+             {{ name = \"dpo\", token = \"sk_dpo\" }}, {{ name = \"ops\", sha256 = \"{digest}\" }}]\n"
+        );
+        let s = parse(&text, "test.toml").unwrap();
+        let tokens = &s.projects[0].admin_tokens;
+        let names: Vec<&str> = tokens.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["shop-admin-1", "dpo", "ops"]);
+        assert_eq!(tokens[1], AdminToken::from_secret("dpo", "sk_dpo"));
+        assert_eq!(tokens[2].sha256[0], 0xc7);
+        assert!(!format!("{tokens:?}").contains("sk_"), "tokens never show in debug output");
+    }
+
+    #[test]
+    fn admin_token_mistakes_are_explained() {
+        let text = r#"[[projects]]
+id = "a"
+write_keys = ["pk_a"]
+admin_tokens = [{ name = "dpo", token = "sk_same" }, { name = "x", sha256 = "abc" }]
+[[projects]]
+id = "b"
+write_keys = ["pk_b"]
+admin_tokens = ["sk_same", { name = "both", token = "t", sha256 = "t" }, { name = "dpo", token = "sk_other" }]
+"#;
+        let p = problems(text);
+        let lines: Vec<_> = p.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(
+            lines,
+            [
+                (Some(4), "sha256 of admin token \"x\" is not 64 hex digits"),
+                (Some(8), "admin token \"b-admin-1\" is listed twice"),
+                (
+                    Some(8),
+                    "admin token \"both\" needs exactly one of `token` and `sha256`"
+                ),
+                (Some(8), "admin token name \"dpo\" is used twice"),
+            ]
+        );
+        let p = problems("[[projects]]\nid = \"a\"\nwrite_keys = [\"pk\"]\nadmin_tokens = [42]\n");
+        assert!(p[0].fix.contains("sha256 = "), "{}", p[0].fix);
+    }
+
+    #[test]
+    fn retention_is_per_project_and_capped_at_25_months_under_the_cnil_preset() {
+        let text = format!(
+            "{VALID}[projects.retention]\nevents_days = 90\nconsent_days = 1825\n\
+             [[projects]]\nid = \"fr\"\nwrite_keys = [\"pk_fr\"]\npreset = \"cnil-exempt\"\n[store]\nretention_sweep_minutes = 15\n"
+        );
+        let s = parse(&text, "test.toml").unwrap();
+        assert_eq!(
+            s.projects[0].retention,
+            Retention {
+                events_days: Some(90),
+                consent_days: Some(1825),
+                replays_days: 30
+            }
+        );
+        // The preset keeps 25 months when nothing is said.
+        assert_eq!(s.projects[1].retention.events_days, Some(760));
+        assert_eq!(s.projects[1].retention.consent_days, Some(760));
+        assert_eq!(s.retention_sweep_minutes, 15);
+        assert_eq!(parse(VALID, "test.toml").unwrap().retention_sweep_minutes, 60);
+
+        let p = problems(
+            "[[projects]]\nid = \"fr\"\nwrite_keys = [\"pk\"]\npreset = \"cnil-exempt\"\n\
+             [projects.retention]\nevents_days = 800\nconsent_days = 0\n",
+        );
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].line, Some(6));
+        assert!(p[0].message.contains("over the 25 months"), "{}", p[0].message);
+        assert!(p[0].fix.contains("events_days = 760"), "{}", p[0].fix);
+        assert_eq!(p[1].line, Some(7));
+        let p = problems(&format!("{VALID}[projects.retention]\nevent_days = 3\n"));
+        assert_eq!(p[0].fix, "did you mean `events_days`?");
     }
 
     #[test]
