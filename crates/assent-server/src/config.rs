@@ -555,16 +555,14 @@ impl Checker<'_> {
                 None,
                 false,
             ),
-            AdminTokenSpec::Named(t) => {
-                (t.name.clone(), t.token.as_ref(), t.sha256.as_ref(), true)
-            }
+            AdminTokenSpec::Named(t) => (t.name.clone(), t.token.as_ref(), t.sha256.as_ref(), true),
         };
         let name_ok = !named
             || !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
         if !name_ok {
             self.problem(
                 span.clone(),
@@ -968,7 +966,10 @@ snowplow_app_ids = ["web"]
         assert_eq!(names, ["shop-admin-1", "dpo", "ops"]);
         assert_eq!(tokens[1], AdminToken::from_secret("dpo", "sk_dpo"));
         assert_eq!(tokens[2].sha256[0], 0xc7);
-        assert!(!format!("{tokens:?}").contains("sk_"), "tokens never show in debug output");
+        assert!(
+            !format!("{tokens:?}").contains("sk_"),
+            "tokens never show in debug output"
+        );
     }
 
     #[test]
@@ -1019,7 +1020,10 @@ admin_tokens = ["sk_same", { name = "both", token = "t", sha256 = "t" }, { name 
         assert_eq!(s.projects[1].retention.events_days, Some(760));
         assert_eq!(s.projects[1].retention.consent_days, Some(760));
         assert_eq!(s.retention_sweep_minutes, 15);
-        assert_eq!(parse(VALID, "test.toml").unwrap().retention_sweep_minutes, 60);
+        assert_eq!(
+            parse(VALID, "test.toml").unwrap().retention_sweep_minutes,
+            60
+        );
 
         let p = problems(
             "[[projects]]\nid = \"fr\"\nwrite_keys = [\"pk\"]\npreset = \"cnil-exempt\"\n\
@@ -1027,7 +1031,11 @@ admin_tokens = ["sk_same", { name = "both", token = "t", sha256 = "t" }, { name 
         );
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].line, Some(6));
-        assert!(p[0].message.contains("over the 25 months"), "{}", p[0].message);
+        assert!(
+            p[0].message.contains("over the 25 months"),
+            "{}",
+            p[0].message
+        );
         assert!(p[0].fix.contains("events_days = 760"), "{}", p[0].fix);
         assert_eq!(p[1].line, Some(7));
         let p = problems(&format!("{VALID}[projects.retention]\nevent_days = 3\n"));

@@ -33,12 +33,14 @@ pub enum Sweep {
     Delete { limit: usize },
 }
 
+/// Rows expired (counted or deleted), per project.
+pub type Expired = BTreeMap<String, u64>;
+
 /// One kind of data retention applies to.
 pub struct RetentionKind {
     pub name: &'static str,
-    /// Rows expired (counted or deleted) per project.
-    pub sweep:
-        fn(&Connection, &[RetentionRule], i64, Sweep) -> rusqlite::Result<BTreeMap<String, u64>>,
+    /// Counts or deletes the expired rows at a time (ms) under the rules.
+    pub sweep: fn(&Connection, &[RetentionRule], i64, Sweep) -> rusqlite::Result<Expired>,
 }
 
 pub const RETENTION_KINDS: &[RetentionKind] = &[
@@ -62,7 +64,7 @@ fn sweep_events(
     rules: &[RetentionRule],
     now_ms: i64,
     sweep: Sweep,
-) -> rusqlite::Result<BTreeMap<String, u64>> {
+) -> rusqlite::Result<Expired> {
     let mut out = BTreeMap::new();
     for rule in rules {
         let Some(days) = rule.events_days else {
@@ -95,7 +97,7 @@ fn sweep_consent(
     rules: &[RetentionRule],
     now_ms: i64,
     sweep: Sweep,
-) -> rusqlite::Result<BTreeMap<String, u64>> {
+) -> rusqlite::Result<Expired> {
     let cutoffs: BTreeMap<&str, i64> = rules
         .iter()
         .filter_map(|r| Some((r.project.as_str(), cutoff(now_ms, r.consent_days?))))
@@ -143,7 +145,7 @@ pub struct RetentionReport {
 }
 
 impl RetentionReport {
-    fn add(&mut self, kind: &str, found: BTreeMap<String, u64>) -> u64 {
+    fn add(&mut self, kind: &str, found: Expired) -> u64 {
         let mut total = 0;
         for (project, n) in found {
             *self
