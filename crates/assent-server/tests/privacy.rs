@@ -36,6 +36,25 @@ impl TestServer {
         self.admin(reqwest::Method::DELETE, path, Some(ADMIN_TOKEN))
             .await
     }
+
+    /// The audit trail once it has `n` entries: an export's entry is written after its body
+    /// was sent, a sweep's after the sweep.
+    async fn audit_entries(&self, token: &str, n: usize) -> Vec<Value> {
+        let mut entries = vec![];
+        for _ in 0..100 {
+            let (status, audit) = self
+                .admin(reqwest::Method::GET, "/v1/admin/audit", Some(token))
+                .await;
+            assert_eq!(status, 200, "{audit}");
+            entries = audit["entries"].as_array().unwrap().clone();
+            if entries.len() >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(entries.len(), n, "{entries:?}");
+        entries
+    }
 }
 
 fn consent(message_id: &str, consent_id: &str, ids: Value, state: Value) -> Value {
@@ -193,12 +212,9 @@ async fn a_token_opens_only_its_own_project_and_may_be_configured_as_a_sha256() 
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
     let (status, _) = server.admin_get(&job_path).await;
     assert_eq!(status, 200);
-    let (_, audit) = server
-        .admin(reqwest::Method::GET, "/v1/admin/audit", Some(shop_token))
-        .await;
-    assert_eq!(audit["entries"][0]["actor"], "shop-dpo");
-    assert_eq!(audit["entries"][0]["action"], "export");
-    assert_eq!(audit["entries"].as_array().unwrap().len(), 1, "{audit}");
+    let audit = server.audit_entries(shop_token, 1).await;
+    assert_eq!(audit[0]["actor"], "shop-dpo");
+    assert_eq!(audit[0]["action"], "export");
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -386,23 +402,14 @@ async fn the_audit_trail_records_every_operation_and_no_personal_data() {
     server
         .admin_get(&format!("/v1/admin/subjects/{USER}/export"))
         .await;
+    server.audit_entries(ADMIN_TOKEN, 1).await;
     server
         .admin_delete(&format!("/v1/admin/subjects/{USER}"))
         .await;
-    // The export's entry is written once its body is sent; give it a moment.
-    let mut audit = Value::Null;
-    for _ in 0..50 {
-        audit = server.admin_get("/v1/admin/audit").await.1;
-        if audit["entries"].as_array().unwrap().len() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let entries = audit["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 2, "{audit}");
+    let entries = server.audit_entries(ADMIN_TOKEN, 2).await;
     assert_eq!(entries[0]["action"], "deletion");
     assert_eq!(entries[1]["action"], "export");
-    for e in entries {
+    for e in &entries {
         assert_eq!(e["actor"], "demo-admin-1");
         assert_eq!(e["project"], "demo");
         assert_eq!(e["subjectHash"].as_str().unwrap().len(), 64);
@@ -415,7 +422,7 @@ async fn the_audit_trail_records_every_operation_and_no_personal_data() {
         json!({"events": 7, "identityLinks": 2, "consent": 3})
     );
 
-    let text = audit.to_string();
+    let text = serde_json::to_string(&entries).unwrap();
     let rows: String = server
         .db()
         .query_row("SELECT group_concat(actor || action || project || subject_hash || counts) FROM audit_log", [], |r| r.get(0))
@@ -469,16 +476,9 @@ async fn the_retention_sweeper_runs_when_the_server_starts_and_is_audited() {
         "[projects.retention]\nevents_days = 30\nconsent_days = 400\n",
     )
     .await;
-    let mut audit = Value::Null;
-    for _ in 0..100 {
-        audit = server.admin_get("/v1/admin/audit").await.1;
-        if !audit["entries"].as_array().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let entry = &audit["entries"][0];
-    assert_eq!(entry["action"], "retention", "{audit}");
+    let audit = server.audit_entries(ADMIN_TOKEN, 1).await;
+    let entry = &audit[0];
+    assert_eq!(entry["action"], "retention", "{audit:?}");
     assert_eq!(entry["actor"], "retention-sweeper");
     assert_eq!(entry["subjectHash"], Value::Null);
 }

@@ -39,24 +39,21 @@ pub const DELETION_KINDS: &[DeletionKind] = &[
 
 /// Events go whole, with their visitor hash, IP and payload.
 fn delete_events(tx: &Transaction, s: &Subject) -> rusqlite::Result<u64> {
-    let mut n = 0;
-    for column in ["anonymous_id", "user_id"] {
-        n += tx.execute(
-            &format!(
-                "DELETE FROM events WHERE {column} IN (SELECT value FROM json_each(?1)) AND project = ?2"
-            ),
-            params![s.ids_json(), s.project],
-        )?;
-    }
-    Ok(n as u64)
+    delete_rows_of(tx, "events", s)
 }
 
 fn delete_links(tx: &Transaction, s: &Subject) -> rusqlite::Result<u64> {
+    delete_rows_of(tx, "identity_links", s)
+}
+
+/// Deletes the rows of `table` whose `anonymous_id` or `user_id` is one of the subject's
+/// (each column through its own index).
+fn delete_rows_of(tx: &Transaction, table: &str, s: &Subject) -> rusqlite::Result<u64> {
     let mut n = 0;
     for column in ["anonymous_id", "user_id"] {
         n += tx.execute(
             &format!(
-                "DELETE FROM identity_links WHERE {column} IN (SELECT value FROM json_each(?1)) AND project = ?2"
+                "DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?1)) AND project = ?2"
             ),
             params![s.ids_json(), s.project],
         )?;
