@@ -482,3 +482,32 @@ async fn the_retention_sweeper_runs_when_the_server_starts_and_is_audited() {
     assert_eq!(entry["actor"], "retention-sweeper");
     assert_eq!(entry["subjectHash"], Value::Null);
 }
+
+#[tokio::test]
+async fn an_export_many_times_larger_than_its_buffer_arrives_whole() {
+    let server = TestServer::start().await;
+    for batch in 0..10 {
+        let events: Vec<Value> = (0..500)
+            .map(|i| {
+                json!({"type": "track", "messageId": format!("bulk-{batch}-{i}"),
+                            "anonymousId": ANON, "event": "Scrolled", "properties": {"depth": i}})
+            })
+            .collect();
+        let (status, body) = server.post("/v1/batch", &json!({ "batch": events })).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let res = server
+        .http
+        .get(format!("{}/v1/admin/subjects/{ANON}/export", server.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.len() > 10 * 64 * 1024, "{} bytes", bytes.len());
+    let export: Value = serde_json::from_slice(&bytes).unwrap();
+    let events = export["events"].as_array().unwrap();
+    assert_eq!(events.len(), 5000);
+    assert_eq!(events[4999]["messageId"], "bulk-9-499");
+}
