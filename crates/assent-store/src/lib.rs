@@ -33,7 +33,9 @@
 
 mod ack;
 mod checkpointer;
+pub mod chunk_encoding;
 mod ledger;
+pub mod replays;
 mod schema;
 mod sqlite;
 mod syncer;
@@ -46,7 +48,9 @@ use assent_core::StoredEvent;
 use thiserror::Error;
 
 pub use ack::Ack;
+pub use chunk_encoding::{inflate_chunk, ChunkEncoding, InflateError};
 pub use ledger::{verify_ledger, LedgerError};
+pub use replays::{ExportError, NewChunk, ReplaySession, ReplayStore, Stored, StoredChunk};
 pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
 pub use visitor_salts::VisitorSalts;
 
