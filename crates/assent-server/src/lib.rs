@@ -22,6 +22,7 @@ mod ingest;
 mod metrics;
 mod ops;
 pub mod projects;
+mod replay;
 mod server_id;
 mod web;
 
@@ -30,7 +31,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use assent_core::{EventType, Limits};
-use assent_store::{SqliteStore, Store, StoreError, StoreOptions, VisitorSalts};
+use assent_store::{ReplayStore, SqliteStore, Store, StoreError, StoreOptions, VisitorSalts};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, Method};
 use axum::routing::{get, post};
@@ -85,6 +86,7 @@ pub fn router(
     store: Arc<dyn Store>,
     visitor_salts: Arc<VisitorSalts>,
     metrics: Arc<Metrics>,
+    replays: Arc<ReplayStore>,
 ) -> Router {
     let projects = Projects::new(&settings.projects);
     let demo_write_key = settings
@@ -129,6 +131,7 @@ pub fn router(
 
     let mut routes = Router::new()
         .merge(ingest)
+        .merge(replay::routes(settings, app.clone(), replays))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -185,6 +188,7 @@ pub async fn serve(
 pub struct Collector {
     settings: Settings,
     store: Arc<SqliteStore>,
+    replays: Arc<ReplayStore>,
     metrics: Arc<Metrics>,
 }
 
@@ -206,9 +210,12 @@ impl Collector {
                 ..StoreOptions::default()
             },
         )?);
+        // Replays live in their own file: see assent_store::replays.
+        let replays = Arc::new(ReplayStore::open(&settings.data_dir)?);
         Ok(Collector {
             settings,
             store,
+            replays,
             metrics,
         })
     }
@@ -234,7 +241,13 @@ impl Collector {
                 }
             }
         });
-        let app = router(&self.settings, self.store.clone(), salts, self.metrics);
+        let app = router(
+            &self.settings,
+            self.store.clone(),
+            salts,
+            self.metrics,
+            self.replays,
+        );
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
