@@ -1,0 +1,23 @@
+// Unit tests: compile test/*.test.ts with esbuild, then run them with node's own test runner.
+import { build } from 'esbuild'
+import { spawnSync } from 'node:child_process'
+import { readdirSync, rmSync } from 'node:fs'
+
+const root = new URL('..', import.meta.url).pathname
+const out = root + '.unit-build'
+rmSync(out, { recursive: true, force: true })
+const tests = readdirSync(root + 'test').filter((f) => f.endsWith('.test.ts'))
+await build({
+  entryPoints: tests.map((f) => 'test/' + f),
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outdir: out,
+  outExtension: { '.js': '.mjs' },
+  define: { __VERSION__: '"test"' },
+  logLevel: 'warning',
+})
+const files = readdirSync(out).map((f) => out + '/' + f)
+const run = spawnSync(process.execPath, ['--test', ...files], { stdio: 'inherit' })
+process.exit(run.status ?? 1)
