@@ -241,6 +241,14 @@ impl Collector {
                 }
             }
         });
+        let replay_retention = replay::retention::start(
+            self.replays.clone(),
+            self.settings
+                .projects
+                .iter()
+                .map(|p| p.id.clone())
+                .collect(),
+        );
         let app = router(
             &self.settings,
             self.store.clone(),
@@ -255,6 +263,7 @@ impl Collector {
         .with_graceful_shutdown(shutdown)
         .await?;
         sweeper.abort();
+        replay_retention.abort();
         // Every handler has answered by now; commit whatever is still queued and stop the writer.
         self.store.close();
         tracing::info!("stopped; everything acknowledged is committed");

@@ -6,6 +6,7 @@ mod admin;
 mod admin_token;
 mod error;
 mod ingest;
+pub mod retention;
 mod upload;
 
 use std::sync::Arc;
