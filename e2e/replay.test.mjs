@@ -270,6 +270,26 @@ test('the buffer leaves on pagehide, in a keepalive request', async () => {
   await context.close()
 })
 
+test('the pages of one session make one replay, each page its own chunks', async () => {
+  const { page, context } = await open({ consent: ALL })
+  const session = await page.evaluate(() => a.sessionId())
+  await page.evaluate(() => r.flush())
+  await page.click('#next')
+  await page.waitForURL(/replay-next/)
+  await page.fill('#open-text', 'SECONDPAGETEXT')
+  await page.click('#title')
+  await page.evaluate(() => r.flush())
+  const chunks = await until(() => {
+    const rows = storedChunks(`session_id = ${session}`)
+    return JSON.stringify(rows).includes('SECONDPAGETEXT') && rows
+  }, 'chunks of both pages')
+  const snapshots = chunks.flatMap((c) => c.chunk.events.filter((e) => e.type === 4).map((e) => e.data.href))
+  assert.ok(snapshots.some((h) => h.includes('/replay-page')) && snapshots.some((h) => h.includes('/replay-next')), 'both pages are in the replay')
+  const seqs = chunks.map((c) => c.seq)
+  assert.equal(new Set(seqs).size, seqs.length, 'no chunk was taken for a retry of another page\'s')
+  await context.close()
+})
+
 /** Which typed values each level must keep from leaving the browser, and which it records. */
 const LEVELS = {
   light: { hidden: ['pw', 'card', 'open-pw', 'open-card'], shown: ['name', 'notes', 'editor', 'open-text'] },
