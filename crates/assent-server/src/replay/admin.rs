@@ -2,8 +2,6 @@
 //! sessions; `GET /v1/admin/replays/{session}` returns one session's rrweb events, inflated
 //! and in order. Both need an admin token of the project (`Authorization: Bearer …`).
 
-use std::sync::Arc;
-
 use assent_store::replays::MAX_INFLATED_CHUNK;
 use assent_store::ReplaySession;
 use axum::extract::{Path, Query, State};
@@ -13,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::ReplayError;
-use super::ReplayState;
+use super::{with_store, ReplayState};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -74,10 +72,7 @@ pub async fn list(
         .project(&headers)
         .ok_or(ReplayError::AdminToken)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let store = Arc::clone(&state.store);
-    let sessions = tokio::task::spawn_blocking(move || store.sessions(&project, limit))
-        .await
-        .map_err(|e| assent_store::StoreError::Commit(e.to_string()))??;
+    let sessions = with_store(&state, move |store| Ok(store.sessions(&project, limit)?)).await?;
     Ok(Json(ReplayList {
         replays: sessions.into_iter().map(SessionSummary::from).collect(),
     }))
@@ -98,8 +93,7 @@ pub async fn events(
     // Reading a replay is reading personal data: it leaves a trace (the audit log of the
     // privacy operations takes this over at merge).
     tracing::info!(project = %project, session_id, "admin read a session replay");
-    let store = Arc::clone(&state.store);
-    let events = tokio::task::spawn_blocking(move || -> Result<Vec<Box<RawValue>>, ReplayError> {
+    let events = with_store(&state, move |store| {
         let chunks = store.chunks(&project, session_id)?;
         if chunks.is_empty() {
             return Err(ReplayError::NotFound(session_id));
@@ -125,7 +119,6 @@ pub async fn events(
         }
         Ok(events)
     })
-    .await
-    .map_err(|e| assent_store::StoreError::Commit(e.to_string()))??;
+    .await?;
     Ok(Json(ReplayEvents { session_id, events }))
 }

@@ -5,8 +5,6 @@
 //! cannot store a replay. Chunks of deleted subjects are accepted and dropped (suppression),
 //! so the tracker does not retry them.
 
-use std::sync::Arc;
-
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -16,7 +14,7 @@ use serde::Serialize;
 
 use super::error::ReplayError;
 use super::upload::{self, MAX_CHUNK_BYTES};
-use super::ReplayState;
+use super::{with_store, ReplayState};
 use crate::{ANONYMOUS_HEADER, SNOWPLOW_ANONYMOUS_HEADER};
 use assent_store::{NewChunk, Stored};
 
@@ -80,10 +78,7 @@ async fn store_chunk(
         encoding: upload.encoding,
         data: body.to_vec(),
     };
-    let store = Arc::clone(&state.store);
-    let stored = tokio::task::spawn_blocking(move || store.insert(&chunk))
-        .await
-        .map_err(|e| assent_store::StoreError::Commit(e.to_string()))??;
+    let stored = with_store(state, move |store| Ok(store.insert(&chunk)?)).await?;
     Ok(ChunkAccepted {
         accepted: 1,
         duplicates: usize::from(stored == Stored::Duplicate),

@@ -62,6 +62,18 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         .nest_service("/sdk/replay", ServeDir::new(&settings.web.replay_dir))
 }
 
+/// Runs a replay-store call on the blocking pool: SQLite calls block, and a big chunk or a
+/// long list must not hold up the async threads.
+async fn with_store<T: Send + 'static>(
+    state: &ReplayState,
+    call: impl FnOnce(&ReplayStore) -> Result<T, error::ReplayError> + Send + 'static,
+) -> Result<T, error::ReplayError> {
+    let store = Arc::clone(&state.store);
+    tokio::task::spawn_blocking(move || call(&store))
+        .await
+        .map_err(|e| assent_store::StoreError::Commit(e.to_string()))?
+}
+
 async fn playback_page() -> impl IntoResponse {
     (
         [
