@@ -21,7 +21,8 @@ export async function startFaultProxy(targetUrl, decide) {
     req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
       const body = Buffer.concat(chunks)
-      const entry = { at: Date.now(), method: req.method, url: req.url, body: body.toString(), outcome: 'pass' }
+      // `raw` keeps binary bodies (gzip replay chunks) intact; `body` is the text view.
+      const entry = { at: Date.now(), method: req.method, url: req.url, body: body.toString(), raw: body, outcome: 'pass' }
       if (req.method === 'POST') log.push(entry)
       const outcome = req.method === 'POST' ? decide(req, log.length) : 'pass'
       entry.outcome = typeof outcome === 'object' ? outcome.status : outcome

@@ -42,6 +42,8 @@ pub struct Settings {
 pub struct WebSettings {
     /// Served at `/sdk/`: the browser tracker's build.
     pub sdk_dir: PathBuf,
+    /// Served at `/sdk/replay/`: the session-replay recorder's build and the playback player.
+    pub replay_dir: PathBuf,
     /// Served at `/`: the demo shop page.
     pub demo_dir: PathBuf,
     /// Whether `/` and `/demo-config.js` are served at all.
@@ -206,6 +208,7 @@ enum DurabilityName {
 #[serde(deny_unknown_fields)]
 struct WebSection {
     sdk_dir: Option<PathBuf>,
+    replay_dir: Option<PathBuf>,
     demo_dir: Option<PathBuf>,
     demo: Option<bool>,
 }
@@ -410,6 +413,10 @@ impl Checker<'_> {
                     .web
                     .sdk_dir
                     .unwrap_or_else(|| "sdk/browser/dist".into()),
+                replay_dir: file
+                    .web
+                    .replay_dir
+                    .unwrap_or_else(|| "sdk/replay/dist".into()),
                 demo_dir: file.web.demo_dir.unwrap_or_else(|| "demo".into()),
                 demo: file.web.demo.unwrap_or(true),
             },

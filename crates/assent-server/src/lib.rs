@@ -23,6 +23,7 @@ mod ingest;
 mod metrics;
 mod ops;
 pub mod projects;
+mod replay;
 pub mod retention_sweeper;
 mod server_id;
 mod web;
@@ -32,7 +33,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use assent_core::{EventType, Limits};
-use assent_store::{SqliteStore, Store, StoreError, StoreOptions, VisitorSalts};
+use assent_store::{ReplayStore, SqliteStore, Store, StoreError, StoreOptions, VisitorSalts};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, Method};
 use axum::routing::{get, post};
@@ -58,6 +59,8 @@ pub struct AppInner {
     pub visitor_salts: Arc<VisitorSalts>,
     /// The store itself, for privacy operations (`/v1/admin`).
     pub sqlite: Arc<SqliteStore>,
+    /// Session-replay chunks (`replays.db`), kept by the same store.
+    pub replays: Arc<ReplayStore>,
     deletions: admin::RunningDeletions,
     demo_write_key: Option<String>,
 }
@@ -106,6 +109,7 @@ pub fn router(
     let app = App(Arc::new(AppInner {
         projects,
         store: store.clone(),
+        replays: store.replays(),
         sqlite: store,
         deletions: admin::RunningDeletions::default(),
         metrics,
@@ -137,6 +141,7 @@ pub fn router(
     let mut routes = Router::new()
         .merge(ingest)
         .nest("/v1/admin", admin::routes())
+        .merge(replay::routes(settings, app.clone()))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -228,6 +233,9 @@ impl Collector {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let salts = Arc::new(self.store.visitor_salts()?);
+        // Today's salt is made before the first request, not by it: making one writes to the
+        // store, which must not happen on a request's path (nor race a busy writer there).
+        salts.for_day(assent_core::visitor::day_of(now_ms()))?;
         // Rotation also deletes salts past 48 h; a quiet day must not keep them alive.
         let sweeper = tokio::spawn({
             let salts = salts.clone();

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use assent_store::retention::RetentionRule;
+use assent_store::retention::{NothingExpired, RetentionRule};
 use assent_store::SqliteStore;
 
 use crate::config::ProjectSettings;
@@ -12,15 +12,16 @@ use crate::config::ProjectSettings;
 /// The audit trail's actor for sweeps made by the server itself.
 pub const ACTOR: &str = "retention-sweeper";
 
-/// The store's rules for the configured projects; projects that keep everything are left out.
+/// The store's rules for the configured projects. Every project has one: session replays are
+/// kept 30 days unless `replays_days` says otherwise.
 pub fn rules(projects: &[ProjectSettings]) -> Vec<RetentionRule> {
     projects
         .iter()
-        .filter(|p| p.retention.events_days.is_some() || p.retention.consent_days.is_some())
         .map(|p| RetentionRule {
             project: p.id.clone(),
             events_days: p.retention.events_days,
             consent_days: p.retention.consent_days,
+            replays_days: Some(p.retention.replays_days),
         })
         .collect()
 }
@@ -41,7 +42,7 @@ pub fn start(
         loop {
             every.tick().await;
             match store
-                .run_retention(rules.clone(), crate::now_ms(), ACTOR)
+                .run_retention(rules.clone(), crate::now_ms(), ACTOR, NothingExpired::Skip)
                 .await
             {
                 Ok(report) => tracing::info!(?report, "retention sweep done"),

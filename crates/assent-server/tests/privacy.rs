@@ -321,7 +321,7 @@ async fn a_forgotten_subject_leaves_no_trace_in_the_files_and_its_later_events_a
     assert_eq!(job["status"], "finished");
     assert_eq!(
         job["counts"],
-        json!({"events": 7, "identity_links": 2, "consent": 2, "suppressed_ids": 3})
+        json!({"events": 7, "identity_links": 2, "consent": 2, "replays": 0, "suppressed_ids": 3})
     );
     assert!(job["startedAt"].as_str().unwrap().ends_with('Z'));
     assert!(job["finishedAt"].as_str().unwrap().ends_with('Z'));
@@ -391,7 +391,7 @@ async fn deleting_somebody_never_seen_looks_exactly_like_deleting_somebody() {
     );
     assert_eq!(
         job["counts"],
-        json!({"events": 0, "identity_links": 0, "consent": 0, "suppressed_ids": 1})
+        json!({"events": 0, "identity_links": 0, "consent": 0, "replays": 0, "suppressed_ids": 1})
     );
 }
 
@@ -419,7 +419,7 @@ async fn the_audit_trail_records_every_operation_and_no_personal_data() {
     assert_eq!(entries[0]["subjectHash"], entries[1]["subjectHash"]);
     assert_eq!(
         entries[1]["counts"],
-        json!({"events": 7, "identityLinks": 2, "consent": 3})
+        json!({"events": 7, "identityLinks": 2, "consent": 3, "replays": 0})
     );
 
     let text = serde_json::to_string(&entries).unwrap();
@@ -469,9 +469,22 @@ async fn bad_admin_requests_get_json_errors_naming_what_to_fix() {
 }
 
 #[tokio::test]
-async fn the_retention_sweeper_runs_when_the_server_starts_and_is_audited() {
-    let server = TestServer::start_with(
-        "127.0.0.1:0",
+async fn the_retention_sweeper_runs_when_the_server_starts_and_audits_what_it_deleted() {
+    let server = TestServer::start().await;
+    ada_and_babbage(&server).await;
+    let dir = server.stop().await;
+    // Ada's events were received 40 days ago (behind the server's back, while it is down).
+    rusqlite::Connection::open(dir.path().join("events.db"))
+        .unwrap()
+        .execute(
+            "UPDATE events SET received_at = received_at - 40 * 86400000 WHERE anonymous_id = ?1",
+            [ANON],
+        )
+        .unwrap();
+
+    let server = TestServer::start_in(
+        dir,
+        "listen = \"127.0.0.1:0\"",
         "retention_sweep_minutes = 60",
         "[projects.retention]\nevents_days = 30\nconsent_days = 400\n",
     )
@@ -481,6 +494,14 @@ async fn the_retention_sweeper_runs_when_the_server_starts_and_is_audited() {
     assert_eq!(entry["action"], "retention", "{audit:?}");
     assert_eq!(entry["actor"], "retention-sweeper");
     assert_eq!(entry["subjectHash"], Value::Null);
+    let expired = entry["counts"]["events"].as_u64().unwrap();
+    assert!(expired > 0, "{entry}");
+    assert_eq!(
+        server.count(&format!(
+            "SELECT count(*) FROM events WHERE anonymous_id = '{ANON}'"
+        )),
+        0
+    );
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! The audit trail: every deletion, export and retention run, with who did it and how much.
+//! The audit trail: every deletion, export, retention run and replay viewed, with who did it
+//! and how much.
 //!
 //! It is the site owner's proof that a request was answered. It holds no personal data: the
 //! subject appears only as a keyed hash ([`crate::SubjectHasher`]), so the trail can be kept
@@ -12,11 +13,13 @@ use serde::Serialize;
 
 /// What was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     Deletion,
     Export,
     Retention,
+    /// A session replay was played back: reading it is reading personal data.
+    ReplayView,
 }
 
 impl AuditAction {
@@ -25,6 +28,7 @@ impl AuditAction {
             AuditAction::Deletion => "deletion",
             AuditAction::Export => "export",
             AuditAction::Retention => "retention",
+            AuditAction::ReplayView => "replay_view",
         }
     }
 }
@@ -77,6 +81,7 @@ pub fn list_audit(
         let action = match r.get::<_, String>(2)?.as_str() {
             "deletion" => AuditAction::Deletion,
             "export" => AuditAction::Export,
+            "replay_view" => AuditAction::ReplayView,
             _ => AuditAction::Retention,
         };
         Ok(AuditEntry {

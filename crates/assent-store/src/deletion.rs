@@ -1,14 +1,15 @@
 //! Subject deletion (GDPR Art. 17, CCPA "delete"): every event, link and plain identifier of a
 //! connected subject, in one transaction on the writer, then suppression of its identifiers.
 //!
-//! Adding a kind of data (e.g. session replays) means adding one entry to [`DELETION_KINDS`];
-//! a kind kept in another file (`replays.db`) ATTACHes it on the writer's connection inside
-//! its `delete` function, so it is deleted in the same transaction.
+//! Adding a kind of data means adding one entry to [`DELETION_KINDS`]. Session replays, kept
+//! in `replays.db`, are deleted in the same transaction: maintenance work runs with that file
+//! attached to the writer's connection (see `replays.rs`).
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
 use crate::audit::{self, AuditAction, AuditEntry, Counts};
+use crate::subject_hash::SubjectHasher;
 use crate::subjects::{self, Subject};
 use crate::suppression::Suppression;
 use crate::{SqliteStore, StoreError};
@@ -17,8 +18,9 @@ use crate::{SqliteStore, StoreError};
 pub struct DeletionKind {
     /// The name counts are reported under.
     pub name: &'static str,
-    /// Deletes (or erases) the subject's data of this kind; returns the rows touched.
-    pub delete: fn(&Transaction, &Subject) -> rusqlite::Result<u64>,
+    /// Deletes (or erases) the subject's data of this kind; returns the rows touched. The
+    /// hasher is the suppression list's, for kinds that keep their own list.
+    pub delete: fn(&Transaction, &Subject, &SubjectHasher) -> rusqlite::Result<u64>,
 }
 
 /// Every kind a deletion covers, in order.
@@ -35,14 +37,18 @@ pub const DELETION_KINDS: &[DeletionKind] = &[
         name: "consent",
         delete: erase_ledger_ids,
     },
+    DeletionKind {
+        name: "replays",
+        delete: |tx, s, hasher| crate::replays::delete_subject(tx, s, hasher),
+    },
 ];
 
 /// Events go whole, with their visitor hash, IP and payload.
-fn delete_events(tx: &Transaction, s: &Subject) -> rusqlite::Result<u64> {
+fn delete_events(tx: &Transaction, s: &Subject, _: &SubjectHasher) -> rusqlite::Result<u64> {
     delete_rows_of(tx, "events", s)
 }
 
-fn delete_links(tx: &Transaction, s: &Subject) -> rusqlite::Result<u64> {
+fn delete_links(tx: &Transaction, s: &Subject, _: &SubjectHasher) -> rusqlite::Result<u64> {
     delete_rows_of(tx, "identity_links", s)
 }
 
@@ -63,7 +69,7 @@ fn delete_rows_of(tx: &Transaction, table: &str, s: &Subject) -> rusqlite::Resul
 
 /// Consent-ledger entries stay, as proof that a choice was made (GDPR Art. 7(1)), but lose
 /// their plain identifiers; the chain covers only digests, so it still verifies.
-fn erase_ledger_ids(tx: &Transaction, s: &Subject) -> rusqlite::Result<u64> {
+fn erase_ledger_ids(tx: &Transaction, s: &Subject, _: &SubjectHasher) -> rusqlite::Result<u64> {
     tx.execute(
         "UPDATE consent_ledger SET
             anonymous_id = CASE WHEN anonymous_id IN (SELECT value FROM json_each(?1)) THEN NULL ELSE anonymous_id END,
@@ -110,7 +116,10 @@ fn delete_in(
     let subject = subjects::resolve(tx, &request.project, &request.id)?;
     let mut counts = Counts::new();
     for kind in DELETION_KINDS {
-        counts.insert(kind.name.to_string(), (kind.delete)(tx, &subject)?);
+        counts.insert(
+            kind.name.to_string(),
+            (kind.delete)(tx, &subject, suppression.hasher())?,
+        );
     }
     let finished_at_ms = crate::now_ms();
     let added = suppression.add(tx, &subject.project, &subject.ids, finished_at_ms)?;
@@ -170,11 +179,23 @@ impl SqliteStore {
     /// file system. Both are best effort: a reader holding an old snapshot can delay them.
     pub async fn compact(&self) -> Result<(), StoreError> {
         self.on_writer(|conn| {
-            // The pragma frees one page per step: it must be stepped to its end.
-            let mut vacuum = conn.prepare("PRAGMA incremental_vacuum")?;
-            let mut steps = vacuum.query([])?;
-            while steps.next()?.is_some() {}
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            let mut schemas = vec!["main"];
+            if crate::replays::is_attached(conn)? {
+                schemas.push(crate::replays::ATTACHED_AS);
+            }
+            for schema in schemas {
+                // The pragma frees one page per step: it must be stepped to its end.
+                let mut vacuum = conn.prepare(&format!("PRAGMA {schema}.incremental_vacuum"))?;
+                let mut steps = vacuum.query([])?;
+                while steps.next()?.is_some() {}
+                drop(steps);
+                conn.query_row(
+                    &format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"),
+                    [],
+                    |_| Ok(()),
+                )?;
+            }
+            Ok(())
         })?
         .await
     }

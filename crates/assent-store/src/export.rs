@@ -5,8 +5,9 @@
 //! output as they come, so a subject with a million events costs a buffer, not a heap. The
 //! whole export reads one snapshot, so it is consistent even while ingest goes on.
 //!
-//! Adding a kind of data (e.g. session replays) means adding one entry to [`SECTIONS`]; a kind
-//! kept in another file ATTACHes it on the export's connection inside its `write` function.
+//! Adding a kind of data means adding one entry to [`SECTIONS`]. Session replays, kept in
+//! `replays.db`, are read through the reader connection, which has that file attached
+//! ([`crate::SqliteStore::reader`]).
 
 use std::io::Write;
 
@@ -22,6 +23,8 @@ pub enum ExportError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
+    #[error("a stored replay chunk cannot be read: {0}")]
+    DamagedReplay(String),
 }
 
 /// The items of one JSON array, written as they are given.
@@ -62,6 +65,10 @@ pub const SECTIONS: &[Section] = &[
     Section {
         name: "consent",
         write: write_consent,
+    },
+    Section {
+        name: "replays",
+        write: crate::replays::export_subject,
     },
 ];
 

@@ -39,10 +39,12 @@
 mod ack;
 pub mod audit;
 mod checkpointer;
+pub mod chunk_encoding;
 pub mod deletion;
 pub mod export;
 mod identity;
 mod ledger;
+pub mod replays;
 pub mod retention;
 mod schema;
 mod sqlite;
@@ -59,7 +61,9 @@ use assent_core::StoredEvent;
 use thiserror::Error;
 
 pub use ack::Ack;
+pub use chunk_encoding::{inflate_chunk, ChunkEncoding, InflateError};
 pub use ledger::{verify_ledger, LedgerError};
+pub use replays::{NewChunk, ReplaySession, ReplayStore, Stored, StoredChunk};
 pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
 pub use subject_hash::SubjectHasher;
 pub use visitor_salts::VisitorSalts;

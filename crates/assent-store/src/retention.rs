@@ -3,8 +3,9 @@
 //! `auto_vacuum = INCREMENTAL`).
 //!
 //! Deletion goes in steps of [`STEP_ROWS`] rows, each its own job on the writer, so ingest
-//! waits at most one step. Adding a kind (e.g. session replays, kept in `replays.db`) means
-//! one entry in [`RETENTION_KINDS`] and a `*_days` field in [`RetentionRule`].
+//! waits at most one step. Adding a kind means one entry in [`RETENTION_KINDS`] and a
+//! `*_days` field in [`RetentionRule`]; session replays, kept in `replays.db`, are swept with
+//! that file attached to the writer for the run (see `replays.rs`).
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -24,6 +25,7 @@ pub struct RetentionRule {
     pub project: String,
     pub events_days: Option<u32>,
     pub consent_days: Option<u32>,
+    pub replays_days: Option<u32>,
 }
 
 /// Count what would go, or delete up to a number of rows.
@@ -52,9 +54,13 @@ pub const RETENTION_KINDS: &[RetentionKind] = &[
         name: "consent",
         sweep: sweep_consent,
     },
+    RetentionKind {
+        name: "replays",
+        sweep: crate::replays::sweep,
+    },
 ];
 
-fn cutoff(now_ms: i64, days: u32) -> i64 {
+pub(crate) fn cutoff(now_ms: i64, days: u32) -> i64 {
     now_ms - i64::from(days) * DAY_MS
 }
 
@@ -174,6 +180,14 @@ pub fn retention_preview(
     Ok(report)
 }
 
+/// Whether a project for which a run found nothing expired gets an audit entry. A person's
+/// run always does (it answers "did we check?"); the hourly sweeper's would only be noise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NothingExpired {
+    Audit,
+    Skip,
+}
+
 impl SqliteStore {
     /// Deletes everything expired under `rules`, step by step on the writer, records one
     /// audit entry per project, and gives the free pages back to the file system.
@@ -182,6 +196,7 @@ impl SqliteStore {
         rules: Vec<RetentionRule>,
         now_ms: i64,
         actor: &str,
+        nothing_expired: NothingExpired,
     ) -> Result<RetentionReport, StoreError> {
         let rules = std::sync::Arc::new(rules);
         let mut report = RetentionReport::default();
@@ -200,6 +215,13 @@ impl SqliteStore {
         }
         let entries: Vec<AuditEntry> = rules
             .iter()
+            .filter(|rule| {
+                nothing_expired == NothingExpired::Audit
+                    || report
+                        .projects
+                        .get(&rule.project)
+                        .is_some_and(|counts| counts.values().any(|n| *n > 0))
+            })
             .map(|rule| AuditEntry {
                 at_ms: crate::now_ms(),
                 actor: actor.to_string(),

@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use crate::checkpointer::Checkpointer;
 use crate::identity;
 use crate::ledger;
+use crate::replays::{self, ReplayStore};
 use crate::subject_hash::SubjectHasher;
 use crate::suppression::Suppression;
 use crate::syncer::{Answer, Delivery, Syncer};
@@ -80,6 +81,7 @@ pub(crate) type Maintenance = Box<dyn FnOnce(&mut WriterState) + Send>;
 pub struct SqliteStore {
     path: PathBuf,
     hasher: SubjectHasher,
+    replays: Arc<ReplayStore>,
     jobs: SyncSender<Job>,
     capacity: usize,
     waiting_events: Arc<AtomicUsize>,
@@ -112,10 +114,13 @@ impl SqliteStore {
         let hasher = SubjectHasher::load_or_create(&conn).map_err(|e| open_error(e.to_string()))?;
         let suppression =
             Suppression::load(&conn, hasher.clone()).map_err(|e| open_error(e.to_string()))?;
+        // Opened (and created) with the events, so privacy operations can always attach it.
+        let replays = Arc::new(ReplayStore::open(dir, hasher.clone())?);
         let data_version = data_version(&conn).map_err(|e| open_error(e.to_string()))?;
         let writer = Writer {
             state: WriterState {
                 conn,
+                dir: dir.to_path_buf(),
                 suppression,
                 data_version,
             },
@@ -134,6 +139,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             path,
             hasher,
+            replays,
             jobs,
             capacity: options.queue_capacity,
             waiting_events,
@@ -154,13 +160,19 @@ impl SqliteStore {
         &self.path
     }
 
+    /// The session-replay chunks kept beside the events (`replays.db`).
+    pub fn replays(&self) -> Arc<ReplayStore> {
+        self.replays.clone()
+    }
+
     /// The store's keyed hash of subject identifiers (suppression list, audit trail).
     pub fn subject_hasher(&self) -> &SubjectHasher {
         &self.hasher
     }
 
     /// Runs `work` on the writer thread in its own `BEGIN IMMEDIATE` transaction, between
-    /// appends; the answer comes once it is committed (or failed).
+    /// appends; the answer comes once it is committed (or failed). `replays.db` is attached
+    /// for the work, so replays are deleted and expired in the same transaction as events.
     pub(crate) fn maintain<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Transaction, &mut Suppression) -> rusqlite::Result<T> + Send + 'static,
@@ -168,7 +180,7 @@ impl SqliteStore {
         let (ack, answer) = Ack::channel();
         let job: Maintenance = Box::new(move |state: &mut WriterState| {
             let outcome = state
-                .in_transaction(work)
+                .with_replays(|state| state.in_transaction(work))
                 .map_err(|e| StoreError::Commit(e.to_string()));
             if let Err(e) = &outcome {
                 tracing::error!(error = %e, "maintenance work failed and was rolled back");
@@ -182,14 +194,16 @@ impl SqliteStore {
         Ok(answer)
     }
 
-    /// Runs `work` on the writer thread outside any transaction (checkpoints, vacuum).
+    /// Runs `work` on the writer thread outside any transaction (checkpoints, vacuum), with
+    /// `replays.db` attached like [`SqliteStore::maintain`].
     pub(crate) fn on_writer<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<Ack<T>, StoreError> {
         let (ack, answer) = Ack::channel();
         let job: Maintenance = Box::new(move |state: &mut WriterState| {
-            let _ = ack.send(work(&state.conn).map_err(|e| StoreError::Commit(e.to_string())));
+            let outcome = state.with_replays(|state| work(&state.conn));
+            let _ = ack.send(outcome.map_err(|e| StoreError::Commit(e.to_string())));
         });
         self.jobs
             .send(Job::Maintenance(job))
@@ -198,9 +212,13 @@ impl SqliteStore {
     }
 
     /// A read-only connection, for queries that must not hold up the writer.
+    /// `replays.db` is attached (read-only too), so an export reads both in one snapshot.
     pub fn reader(&self) -> rusqlite::Result<Connection> {
         let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        if let Some(dir) = self.path.parent() {
+            replays::attach(&conn, dir)?;
+        }
         Ok(conn)
     }
 
@@ -291,6 +309,8 @@ const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events
 /// What maintenance work may touch on the writer thread.
 pub(crate) struct WriterState {
     pub(crate) conn: Connection,
+    /// The data directory, where `replays.db` is found.
+    dir: PathBuf,
     pub(crate) suppression: Suppression,
     /// `PRAGMA data_version` when the suppression list was last read: it changes when another
     /// connection (e.g. `assent forget` run while the server runs) commits.
@@ -298,6 +318,22 @@ pub(crate) struct WriterState {
 }
 
 impl WriterState {
+    /// Runs `work` with `replays.db` attached (when it exists), detached again afterwards:
+    /// attached for good, it would be locked by every group commit of events.
+    fn with_replays<T>(
+        &mut self,
+        work: impl FnOnce(&mut Self) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let attached = replays::attach(&self.conn, &self.dir)?;
+        let result = work(self);
+        if attached {
+            if let Err(e) = replays::detach(&self.conn) {
+                tracing::warn!(error = %e, "could not detach replays.db from the writer");
+            }
+        }
+        result
+    }
+
     fn in_transaction<T>(
         &mut self,
         work: impl FnOnce(&Transaction, &mut Suppression) -> rusqlite::Result<T>,

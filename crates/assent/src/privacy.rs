@@ -13,6 +13,7 @@ use assent_server::config::{self, Settings};
 use assent_server::retention_sweeper;
 use assent_store::audit::{AuditAction, AuditEntry};
 use assent_store::deletion::DeletionRequest;
+use assent_store::retention::NothingExpired;
 use assent_store::{SqliteStore, StoreOptions};
 use clap::{Args, Subcommand};
 
@@ -206,7 +207,8 @@ pub fn retention(command: RetentionCommand) -> ExitCode {
             assent_store::retention::retention_preview(&conn, &rules, now_ms())
                 .map_err(|e| e.to_string())
         } else {
-            block_on(store.run_retention(rules.clone(), now_ms(), "cli")).map_err(|e| e.to_string())
+            block_on(store.run_retention(rules.clone(), now_ms(), "cli", NothingExpired::Audit))
+                .map_err(|e| e.to_string())
         };
         store.close();
         let report = report.map_err(|e| {

@@ -1,9 +1,12 @@
-// Unit tests: compile test/*.test.ts with esbuild, then run them with node's own test runner.
+// Unit tests of a package: compile its test/*.test.ts with esbuild, then run them with node's own test runner.
 import { build } from 'esbuild'
 import { spawnSync } from 'node:child_process'
 import { readdirSync, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
 
-const root = new URL('..', import.meta.url).pathname
+// The package whose tests run: the one npm runs this for (sdk/replay uses this script too),
+// else this script's own.
+const root = process.env.npm_package_json ? dirname(process.env.npm_package_json) + '/' : new URL('..', import.meta.url).pathname
 const out = root + '.unit-build'
 rmSync(out, { recursive: true, force: true })
 const tests = readdirSync(root + 'test').filter((f) => f.endsWith('.test.ts'))

@@ -271,6 +271,18 @@ export class Tracker {
     return this.#optedOut || this.#signalOptOut
   }
 
+  /**
+   * The session id events carry now, or undefined when they carry none (no `analytics`
+   * consent, an anonymous level, opted out). For @assent/replay; asking counts as activity.
+   */
+  sessionId(): number | undefined {
+    if (this.#mode() != 'identified') return
+    const s = (this.#session = touchSession(this.#session, Date.now(), this.#cfg.sessionTimeoutMs))
+    s.seq--
+    this.#saveSoon()
+    return s.id
+  }
+
   // ── anonymous modes ───────────────────────────────────────────────────────
 
   /**

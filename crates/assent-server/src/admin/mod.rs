@@ -6,7 +6,9 @@
 //! | `GET /v1/admin/deletions/{job}` | a deletion job's status and counts |
 //! | `GET /v1/admin/subjects/{id}/export` | everything about a subject, one JSON document |
 //! | `GET /v1/admin/consent?subject=ID` | the subject's consent-ledger history |
-//! | `GET /v1/admin/audit` | the audit trail: deletions, exports, retention runs |
+//! | `GET /v1/admin/audit` | the audit trail: deletions, exports, retention runs, replays viewed |
+//! | `GET /v1/admin/replays` | the project's recorded sessions (playback page) |
+//! | `GET /v1/admin/replays/{session}` | one session's rrweb events, for the player |
 //!
 //! Handlers are thin: the work is in `assent_store`. Whether a subject exists never changes
 //! a status code: an unknown subject is deleted (nothing) and exported (empty) like any other.
@@ -26,7 +28,7 @@ use axum::routing::{delete, get};
 use axum::Router;
 
 use crate::App;
-use auth::Admin;
+pub(crate) use auth::Admin;
 use error::AdminError;
 
 pub use subjects::RunningDeletions;
@@ -38,6 +40,8 @@ pub fn routes() -> Router<App> {
         .route("/deletions/{job}", get(subjects::job))
         .route("/consent", get(consent::history))
         .route("/audit", get(audit::list))
+        .route("/replays", get(crate::replay::admin::list))
+        .route("/replays/{session}", get(crate::replay::admin::events))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

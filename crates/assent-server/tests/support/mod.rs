@@ -34,13 +34,22 @@ impl TestServer {
 
     /// Like [`start_with`], with `top` the top-level keys (it must set `listen`).
     pub async fn start_config(top: &str, store: &str, project: &str) -> TestServer {
+        Self::start_in(tempfile::tempdir().unwrap(), top, store, project).await
+    }
+
+    /// Like [`start_config`], on the data of an earlier server (see [`TestServer::stop`]).
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        top: &str,
+        store: &str,
+        project: &str,
+    ) -> TestServer {
         let mode = if project.contains("mode =") {
             ""
         } else {
             "mode = \"opt-out\""
         };
         let project = format!("{mode}\n{project}");
-        let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{top}\ndata_dir = {:?}\n[store]\n{store}\n[[projects]]\nid = \"demo\"\n\
              write_keys = [\"{WRITE_KEY}\"]\nadmin_tokens = [\"{ADMIN_TOKEN}\"]\n{project}\n",

@@ -1,0 +1,64 @@
+//! Session replay on the collector: `POST /v1/replay` stores compressed rrweb chunks in
+//! `replays.db` ([`assent_store::ReplayStore`]); the admin API (`/v1/admin/replays`, in
+//! [`crate::admin`]) and the playback page at `/replay/` play them back; `/sdk/replay/`
+//! serves the recorder and the player. Deletion, export, suppression, retention and the
+//! audit trail cover replays through the store's privacy operations.
+
+pub(crate) mod admin;
+mod error;
+mod ingest;
+mod upload;
+
+use assent_store::ReplayStore;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::services::ServeDir;
+
+use crate::config::Settings;
+use crate::App;
+
+pub use upload::MAX_CHUNK_BYTES;
+
+/// The playback page: asks for the admin token, lists replays, plays one with rrweb-player.
+const PLAYBACK_PAGE: &str = include_str!("playback.html");
+
+pub fn routes(settings: &Settings, app: App) -> Router<App> {
+    let upload = Router::new()
+        .route("/v1/replay", post(ingest::upload))
+        // A little over the chunk limit, so an oversized chunk still gets its precise 413.
+        .layer(DefaultBodyLimit::max(MAX_CHUNK_BYTES + 1))
+        .layer(crate::cors(app));
+    // The page is same-origin only: no CORS layer.
+    Router::new()
+        .merge(upload)
+        .route("/replay", get(|| async { Redirect::permanent("/replay/") }))
+        .route("/replay/", get(playback_page))
+        .nest_service("/sdk/replay", ServeDir::new(&settings.web.replay_dir))
+}
+
+/// Runs a replay-store call on the blocking pool: SQLite calls block, and a big chunk or a
+/// long list must not hold up the async threads.
+async fn with_store<T: Send + 'static, E: From<assent_store::StoreError> + Send + 'static>(
+    app: &App,
+    call: impl FnOnce(&ReplayStore) -> Result<T, E> + Send + 'static,
+) -> Result<T, E> {
+    let store = app.replays.clone();
+    tokio::task::spawn_blocking(move || call(&store))
+        .await
+        .map_err(|e| E::from(assent_store::StoreError::Commit(e.to_string())))?
+}
+
+async fn playback_page() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // The page holds an admin token: never framed, never cached.
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        PLAYBACK_PAGE,
+    )
+}
