@@ -76,17 +76,27 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let body = Json(ErrorBody {
-            error: self.code(),
-            message: self.to_string(),
-            field: self.field(),
-        });
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            tracing::warn!(error = %self, "refusing a request for now; the client should retry");
-            (status, [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)], body).into_response()
-        } else {
-            (status, body).into_response()
-        }
+        json_error(self.status(), self.code(), &self, self.field())
+    }
+}
+
+/// The JSON answer of a failed ingest request (native, compat or replay): a `503` also says
+/// when to retry, and is logged, since it means the store is struggling.
+pub(crate) fn json_error(
+    status: StatusCode,
+    code: &'static str,
+    error: &dyn std::fmt::Display,
+    field: Option<&str>,
+) -> Response {
+    let body = Json(ErrorBody {
+        error: code,
+        message: error.to_string(),
+        field,
+    });
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(%error, "refusing a request for now; the client should retry");
+        (status, [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)], body).into_response()
+    } else {
+        (status, body).into_response()
     }
 }

@@ -2,10 +2,8 @@
 //! `{"error": "<code>", "message": "...", "field": "..."}`.
 
 use assent_store::StoreError;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::Serialize;
 
 use crate::projects::KeyError;
 
@@ -30,14 +28,6 @@ pub enum ReplayError {
     Origin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    error: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'static str>,
 }
 
 impl ReplayError {
@@ -88,17 +78,6 @@ impl ReplayError {
 
 impl IntoResponse for ReplayError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let body = Json(ErrorBody {
-            error: self.code(),
-            message: self.to_string(),
-            field: self.field(),
-        });
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            tracing::warn!(error = %self, "refusing a replay request for now; the client should retry");
-            (status, [(header::RETRY_AFTER, "1")], body).into_response()
-        } else {
-            (status, body).into_response()
-        }
+        crate::api_error::json_error(self.status(), self.code(), &self, self.field())
     }
 }
