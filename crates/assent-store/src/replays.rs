@@ -20,7 +20,7 @@ use serde_json::value::RawValue;
 
 use crate::chunk_encoding::ChunkEncoding;
 use crate::export::{ExportError, Items};
-use crate::retention::{cutoff, Expired, RetentionRule, Sweep};
+use crate::retention::{sweep_by_received, Expired, RetentionRule, Sweep};
 use crate::subject_hash::SubjectHasher;
 use crate::subjects::Subject;
 use crate::StoreError;
@@ -336,8 +336,9 @@ pub(crate) fn delete_subject(
         "INSERT OR IGNORE INTO {ATTACHED_AS}.replay_suppressed (project, id_hash, since)
          VALUES (?1, ?2, ?3)"
     ))?;
+    let now_ms = crate::now_ms();
     for id in &s.ids {
-        suppress.execute(params![s.project, hasher.hash(id), crate::now_ms()])?;
+        suppress.execute(params![s.project, hasher.hash(id), now_ms])?;
     }
     Ok(deleted as u64)
 }
@@ -394,34 +395,9 @@ pub(crate) fn sweep(
     now_ms: i64,
     sweep: Sweep,
 ) -> rusqlite::Result<Expired> {
-    let mut out = Expired::new();
     if !is_attached(conn)? {
-        return Ok(out);
+        return Ok(Expired::new());
     }
-    for rule in rules {
-        let Some(days) = rule.replays_days else {
-            continue;
-        };
-        let cutoff = cutoff(now_ms, days);
-        let n: i64 = match sweep {
-            Sweep::Count => conn.query_row(
-                &format!(
-                    "SELECT count(*) FROM {ATTACHED_AS}.replay_chunks
-                     WHERE project = ?1 AND received_at < ?2"
-                ),
-                params![rule.project, cutoff],
-                |r| r.get(0),
-            )?,
-            Sweep::Delete { limit } => conn.execute(
-                &format!(
-                    "DELETE FROM {ATTACHED_AS}.replay_chunks WHERE id IN (
-                        SELECT id FROM {ATTACHED_AS}.replay_chunks
-                        WHERE project = ?1 AND received_at < ?2 LIMIT ?3)"
-                ),
-                params![rule.project, cutoff, limit as i64],
-            )? as i64,
-        };
-        out.insert(rule.project.clone(), n as u64);
-    }
-    Ok(out)
+    let table = format!("{ATTACHED_AS}.replay_chunks");
+    sweep_by_received(conn, &table, |r| r.replays_days, rules, now_ms, sweep)
 }

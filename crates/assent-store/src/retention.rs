@@ -60,7 +60,7 @@ pub const RETENTION_KINDS: &[RetentionKind] = &[
     },
 ];
 
-pub(crate) fn cutoff(now_ms: i64, days: u32) -> i64 {
+fn cutoff(now_ms: i64, days: u32) -> i64 {
     now_ms - i64::from(days) * DAY_MS
 }
 
@@ -71,21 +71,36 @@ fn sweep_events(
     now_ms: i64,
     sweep: Sweep,
 ) -> rusqlite::Result<Expired> {
+    sweep_by_received(conn, "events", |r| r.events_days, rules, now_ms, sweep)
+}
+
+/// Counts or deletes the rows of `table` (which has `id`, `project` and an indexed
+/// `received_at`) older than each project's `days`.
+pub(crate) fn sweep_by_received(
+    conn: &Connection,
+    table: &str,
+    days: fn(&RetentionRule) -> Option<u32>,
+    rules: &[RetentionRule],
+    now_ms: i64,
+    sweep: Sweep,
+) -> rusqlite::Result<Expired> {
     let mut out = BTreeMap::new();
     for rule in rules {
-        let Some(days) = rule.events_days else {
+        let Some(days) = days(rule) else {
             continue;
         };
         let cutoff = cutoff(now_ms, days);
         let n: i64 = match sweep {
             Sweep::Count => conn.query_row(
-                "SELECT count(*) FROM events WHERE received_at < ?1 AND project = ?2",
+                &format!("SELECT count(*) FROM {table} WHERE received_at < ?1 AND project = ?2"),
                 params![cutoff, rule.project],
                 |r| r.get(0),
             )?,
             Sweep::Delete { limit } => conn.execute(
-                "DELETE FROM events WHERE id IN (
-                    SELECT id FROM events WHERE received_at < ?1 AND project = ?2 LIMIT ?3)",
+                &format!(
+                    "DELETE FROM {table} WHERE id IN (
+                        SELECT id FROM {table} WHERE received_at < ?1 AND project = ?2 LIMIT ?3)"
+                ),
                 params![cutoff, rule.project, limit as i64],
             )? as i64,
         };
