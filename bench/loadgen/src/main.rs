@@ -2,7 +2,9 @@
 //! single-event or batched requests for a fixed time, then prints throughput and latency.
 //!
 //! Every event has a fresh `messageId`, so the collector does the full work (no dedup
-//! shortcut). It runs on one thread on purpose: on a 2-core machine it shares the CPU with
+//! shortcut). `--ids ordered` (the default) numbers them per connection, which keeps the
+//! collector's unique index hot; `--ids random` sends UUID v4s, as browsers do, and measures
+//! what scattered keys cost the index. It runs on one thread on purpose: on a 2-core machine it shares the CPU with
 //! the collector, and that cost is part of the figure, as the benchmark asks.
 
 use std::time::{Duration, Instant};
@@ -26,6 +28,14 @@ enum Mode {
     Batch,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Ids {
+    /// A counter per connection: new ids land next to each other in the index.
+    Ordered,
+    /// UUID v4, as browser SDKs make them: new ids land all over the index.
+    Random,
+}
+
 #[derive(Parser)]
 struct Args {
     /// Collector address, host:port.
@@ -37,6 +47,8 @@ struct Args {
     mode: Mode,
     #[arg(long, default_value_t = 50)]
     batch_size: usize,
+    #[arg(long, value_enum, default_value = "ordered")]
+    ids: Ids,
     #[arg(long, default_value_t = 64)]
     connections: usize,
     #[arg(long, default_value_t = 10)]
@@ -93,7 +105,10 @@ async fn worker(args: Arc<Args>, n: usize, warm_until: Instant, stop_at: Instant
         }
         let mut ids = (0..per_request).map(|_| {
             seq += 1;
-            format!("w{n}-{seq}-{}", warm_until.elapsed().as_nanos())
+            match args.ids {
+                Ids::Ordered => format!("w{n}-{seq}-{}", warm_until.elapsed().as_nanos()),
+                Ids::Random => uuid::Uuid::new_v4().to_string(),
+            }
         });
         let body = match args.mode {
             Mode::Single => event(&ids.next().unwrap()),
@@ -171,8 +186,12 @@ fn main() {
         Mode::Single => "single-event".to_string(),
         Mode::Batch => format!("{}-event batches", args.batch_size),
     };
+    let ids = match args.ids {
+        Ids::Ordered => "ordered ids",
+        Ids::Random => "random ids",
+    };
     println!(
-        "{mode}: {:.0} requests/s, {:.0} events/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors} ({} connections, {}s)",
+        "{mode}: {:.0} requests/s, {:.0} events/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors} ({} connections, {ids}, {}s)",
         requests as f64 / secs,
         events as f64 / secs,
         pct(0.50),

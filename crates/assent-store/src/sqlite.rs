@@ -11,7 +11,7 @@ use assent_core::StoredEvent;
 use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use crate::checkpointer::Checkpointer;
+use crate::checkpointer::{CheckpointTurn, Checkpointer, WalLimit};
 use crate::identity;
 use crate::ledger;
 use crate::replays::{self, ReplayStore};
@@ -45,6 +45,9 @@ pub struct StoreOptions {
     /// How long a commit waits for a lock held by another process before it fails (and the
     /// clients are told to retry).
     pub busy_timeout: Duration,
+    /// The WAL size past which the writer stops for a moment, between commits, to start the
+    /// WAL over (see [`WalLimit`]); also what a WAL that starts over is truncated to.
+    pub wal_limit_bytes: u64,
 }
 
 impl Default for StoreOptions {
@@ -55,6 +58,7 @@ impl Default for StoreOptions {
             max_group_events: 50_000,
             on_commit: None,
             busy_timeout: Duration::from_secs(5),
+            wal_limit_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -117,6 +121,7 @@ impl SqliteStore {
         // Opened (and created) with the events, so privacy operations can always attach it.
         let replays = Arc::new(ReplayStore::open(dir, hasher.clone())?);
         let data_version = data_version(&conn).map_err(|e| open_error(e.to_string()))?;
+        let checkpoint_turn = CheckpointTurn::default();
         let writer = Writer {
             state: WriterState {
                 conn,
@@ -125,6 +130,12 @@ impl SqliteStore {
                 data_version,
             },
             delivery,
+            wal_limit: WalLimit::new(
+                &path,
+                options.wal_limit_bytes,
+                options.busy_timeout,
+                checkpoint_turn.clone(),
+            ),
             ledger_tip,
             queue,
             waiting_events: waiting_events.clone(),
@@ -135,7 +146,8 @@ impl SqliteStore {
             .name("assent-writer".into())
             .spawn(move || writer.run())
             .map_err(|e| open_error(e.to_string()))?;
-        let checkpointer = Checkpointer::start(&path).map_err(|e| open_error(e.to_string()))?;
+        let checkpointer =
+            Checkpointer::start(&path, checkpoint_turn).map_err(|e| open_error(e.to_string()))?;
         Ok(SqliteStore {
             path,
             hasher,
@@ -294,7 +306,7 @@ fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connecti
     // Checkpoints (copying the WAL back into the main file) run on their own thread: done by
     // the writer they would stall every commit behind them.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    conn.pragma_update(None, "journal_size_limit", options.wal_limit_bytes as i64)?;
     // Deleted rows (subject deletion, retention) are overwritten with zeros, not just unlinked.
     conn.pragma_update(None, "secure_delete", "ON")?;
     schema::migrate(&mut conn)?;
@@ -380,6 +392,7 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
 struct Writer {
     state: WriterState,
     delivery: Delivery,
+    wal_limit: WalLimit,
     /// The consent ledger's last hash, moved forward only when a commit succeeds.
     ledger_tip: String,
     queue: Receiver<Job>,
@@ -420,6 +433,7 @@ impl Writer {
             }
             closing = group.iter().any(|job| matches!(job, Job::Close));
             self.commit(group, events);
+            self.wal_limit.enforce(&self.state.conn);
             if let Some(work) = after {
                 work(&mut self.state);
             }

@@ -79,6 +79,9 @@ impl Syncer {
                     while let Ok(more) = waiting.try_recv() {
                         answers.extend(more);
                     }
+                    if answers.is_empty() {
+                        continue;
+                    }
                     match flush(&wal, &mut file) {
                         Ok(()) => answers.into_iter().for_each(Answer::send),
                         Err(e) => {
@@ -117,9 +120,36 @@ impl Drop for Syncer {
 /// `fsync` flushes the file's data whichever descriptor it is called on, so our own handle to
 /// the WAL covers the pages SQLite wrote through its own. The WAL keeps its inode while any
 /// connection is open (SQLite rewinds or truncates it, never replaces it).
+///
+/// No WAL at all means the last connection closed (at shutdown) and SQLite deleted it, which
+/// it does only after copying it into the main file and flushing that: nothing is left to flush.
 fn flush(wal: &PathBuf, file: &mut Option<File>) -> std::io::Result<()> {
     if file.is_none() {
-        *file = Some(File::options().write(true).open(wal)?);
+        match File::options().write(true).open(wal) {
+            Ok(opened) => *file = Some(opened),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        }
     }
     file.as_ref().expect("opened above").sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flush;
+
+    #[test]
+    fn a_wal_that_sqlite_already_folded_into_the_main_file_needs_no_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("events.db-wal");
+        let mut file = None;
+        assert!(flush(&wal, &mut file).is_ok(), "no WAL: nothing to flush");
+        assert!(
+            file.is_none(),
+            "and nothing is held open for a WAL made later"
+        );
+        std::fs::write(&wal, b"frames").unwrap();
+        flush(&wal, &mut file).unwrap();
+        assert!(file.is_some(), "a WAL that exists is opened and flushed");
+    }
 }
