@@ -53,6 +53,7 @@ pub mod subjects;
 mod suppression;
 mod syncer;
 mod visitor_salts;
+mod wal_limit;
 
 use std::sync::Arc;
 use std::time::Duration;

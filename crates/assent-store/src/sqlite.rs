@@ -11,13 +11,14 @@ use assent_core::StoredEvent;
 use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use crate::checkpointer::{CheckpointTurn, Checkpointer, WalLimit};
+use crate::checkpointer::{CheckpointTurn, Checkpointer};
 use crate::identity;
 use crate::ledger;
 use crate::replays::{self, ReplayStore};
 use crate::subject_hash::SubjectHasher;
 use crate::suppression::Suppression;
 use crate::syncer::{Answer, Delivery, Syncer};
+use crate::wal_limit::WalLimit;
 use crate::{schema, Ack, AppendReport, CommitStats, Store, StoreError};
 
 /// How hard a commit tries to reach the disk.
@@ -46,7 +47,7 @@ pub struct StoreOptions {
     /// clients are told to retry).
     pub busy_timeout: Duration,
     /// The WAL size past which the writer stops for a moment, between commits, to start the
-    /// WAL over (see [`WalLimit`]); also what a WAL that starts over is truncated to.
+    /// WAL over (see wal_limit.rs); also what a WAL that starts over is truncated to.
     pub wal_limit_bytes: u64,
 }
 
@@ -108,10 +109,9 @@ impl SqliteStore {
         let conn = open_writer(&path, &options).map_err(|e| open_error(e.to_string()))?;
         let (jobs, queue) = mpsc::sync_channel(options.queue_capacity);
         let waiting_events = Arc::new(AtomicUsize::new(0));
+        let wal = dir.join(format!("{}-wal", Self::FILE));
         let delivery = match options.durability {
-            Durability::Full => {
-                Delivery::AfterSync(Syncer::start(dir.join(format!("{}-wal", Self::FILE))))
-            }
+            Durability::Full => Delivery::AfterSync(Syncer::start(wal.clone())),
             Durability::Normal => Delivery::Immediate,
         };
         let ledger_tip = ledger::tip(&conn).map_err(|e| open_error(e.to_string()))?;
@@ -131,7 +131,7 @@ impl SqliteStore {
             },
             delivery,
             wal_limit: WalLimit::new(
-                &path,
+                wal,
                 options.wal_limit_bytes,
                 options.busy_timeout,
                 checkpoint_turn.clone(),
