@@ -32,6 +32,9 @@ impl CategoryState {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConsentSnapshot {
     states: HashMap<String, CategoryState>,
+    /// The context could not be read: nothing is allowed, in any mode (the policy fails
+    /// closed; in opt-out mode an unread snapshot must not count as "not refused").
+    unreadable: bool,
 }
 
 #[derive(Deserialize)]
@@ -50,10 +53,19 @@ impl ConsentSnapshot {
     /// `context.consent.state`, e.g. `{"analytics": "granted", "marketing": "denied"}`.
     /// Booleans are read as granted/denied; anything else, or no snapshot, as pending.
     pub fn of(event: &Event) -> ConsentSnapshot {
-        let state = event
-            .context
-            .as_ref()
-            .and_then(|raw| serde_json::from_str::<Context>(raw.get()).ok())
+        let context = match event.context.as_ref() {
+            None => None,
+            Some(raw) => match serde_json::from_str::<Context>(raw.get()) {
+                Ok(context) => Some(context),
+                Err(_) => {
+                    return ConsentSnapshot {
+                        states: HashMap::new(),
+                        unreadable: true,
+                    }
+                }
+            },
+        };
+        let state = context
             .and_then(|c| c.consent)
             .and_then(|c| c.state)
             .unwrap_or_default();
@@ -69,6 +81,7 @@ impl ConsentSnapshot {
                 .iter()
                 .map(|(k, v)| (k.to_string(), read(v)))
                 .collect(),
+            unreadable: false,
         }
     }
 
@@ -78,6 +91,6 @@ impl ConsentSnapshot {
 
     /// Whether `category` may be used under `mode`.
     pub fn allows(&self, category: &str, mode: ConsentMode) -> bool {
-        self.state(category).allows(mode)
+        !self.unreadable && self.state(category).allows(mode)
     }
 }

@@ -7,7 +7,7 @@ use assent_store::audit::{AuditAction, AuditEntry, Counts};
 use assent_store::replays::MAX_INFLATED_CHUNK;
 use assent_store::ReplaySession;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -15,6 +15,7 @@ use serde_json::value::RawValue;
 use super::with_store;
 use crate::admin::error::AdminError;
 use crate::admin::Admin;
+use crate::json_query::JsonQuery;
 use crate::App;
 
 #[derive(Serialize)]
@@ -69,7 +70,7 @@ struct ChunkEvents {
 pub async fn list(
     State(app): State<App>,
     admin: Admin,
-    Query(query): Query<ListQuery>,
+    JsonQuery(query): JsonQuery<ListQuery>,
 ) -> Result<Json<ReplayList>, AdminError> {
     let project = admin.project.id.clone();
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);

@@ -26,6 +26,7 @@ pub use upload::MAX_CHUNK_BYTES;
 const PLAYBACK_PAGE: &str = include_str!("playback.html");
 
 pub fn routes(settings: &Settings, app: App) -> Router<App> {
+    let missing_file = crate::not_found(&app);
     let upload = Router::new()
         .route("/v1/replay", post(ingest::upload))
         // A little over the chunk limit, so an oversized chunk still gets its precise 413.
@@ -36,7 +37,10 @@ pub fn routes(settings: &Settings, app: App) -> Router<App> {
         .merge(upload)
         .route("/replay", get(|| async { Redirect::permanent("/replay/") }))
         .route("/replay/", get(playback_page))
-        .nest_service("/sdk/replay", ServeDir::new(&settings.web.replay_dir))
+        .nest_service(
+            "/sdk/replay",
+            ServeDir::new(&settings.web.replay_dir).not_found_service(missing_file),
+        )
 }
 
 /// Runs a replay-store call on the blocking pool: SQLite calls block, and a big chunk or a
