@@ -28,6 +28,7 @@ pub mod projects;
 mod replay;
 pub mod retention_sweeper;
 mod server_id;
+mod streamed_body;
 mod unknown_route;
 pub mod visitor_salts;
 mod web;
@@ -139,23 +140,25 @@ pub fn router(
             ),
         );
     }
+    // The 405 answer is set before the CORS layer, so that preflights still reach it.
     let ingest = compat::routes(ingest)
+        .method_not_allowed_fallback(unknown_route::wrong_method)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(cors(app.clone()));
 
     let mut routes = Router::new()
-        .merge(ingest)
-        .nest("/v1/admin", admin::routes())
-        .merge(replay::routes(settings, app.clone()))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/v1/{*rest}", any(unknown_route::no_route))
+        .method_not_allowed_fallback(unknown_route::wrong_method)
+        .merge(ingest)
+        .nest("/v1/admin", admin::routes())
+        .merge(replay::routes(settings, app.clone()))
         .nest_service(
             "/sdk",
             ServeDir::new(&settings.web.sdk_dir).not_found_service(not_found(&app)),
-        )
-        .route("/v1/{*rest}", any(unknown_route::no_route))
-        .method_not_allowed_fallback(unknown_route::wrong_method);
+        );
     routes = if settings.web.demo {
         routes
             .route("/demo-config.js", get(web::demo_config))

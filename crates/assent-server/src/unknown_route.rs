@@ -38,7 +38,7 @@ const ENDPOINTS: &[&str] = &[
 ];
 
 /// `404` for a path no route has.
-pub async fn no_route(method: Method, uri: Uri) -> ApiError {
+pub(crate) async fn no_route(method: Method, uri: Uri) -> ApiError {
     let path = uri.path();
     let nearest = ENDPOINTS
         .iter()
@@ -59,7 +59,7 @@ pub async fn no_route(method: Method, uri: Uri) -> ApiError {
 }
 
 /// `405` for a path that exists, asked with a method it does not take.
-pub async fn wrong_method(method: Method, uri: Uri) -> ApiError {
+pub(crate) async fn wrong_method(method: Method, uri: Uri) -> ApiError {
     ApiError::Method {
         method: method.to_string(),
         path: uri.path().to_string(),

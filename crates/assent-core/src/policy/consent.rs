@@ -69,9 +69,13 @@ impl ConsentSnapshot {
             .and_then(|c| c.consent)
             .and_then(|c| c.state)
             .unwrap_or_default();
+        ConsentSnapshot::from_state(state)
+    }
+
+    /// Booleans are read as granted/denied; anything else as pending.
+    fn from_state(state: HashMap<Cow<'_, str>, serde_json::Value>) -> ConsentSnapshot {
         let read = |value: &serde_json::Value| match value {
-            serde_json::Value::String(s) if s == "granted" => CategoryState::Granted,
-            serde_json::Value::String(s) if s == "denied" => CategoryState::Denied,
+            serde_json::Value::String(s) => read_state(s),
             serde_json::Value::Bool(true) => CategoryState::Granted,
             serde_json::Value::Bool(false) => CategoryState::Denied,
             _ => CategoryState::Pending,
@@ -85,6 +89,32 @@ impl ConsentSnapshot {
         }
     }
 
+    /// The snapshot of a consent object as trackers send it (`{"state": {...}, "id": …}`), e.g.
+    /// the one a session-replay chunk carries. Unreadable text allows nothing.
+    pub fn from_consent_json(text: &str) -> ConsentSnapshot {
+        match serde_json::from_str::<Consent>(text) {
+            Ok(consent) => ConsentSnapshot::from_state(consent.state.unwrap_or_default()),
+            Err(_) => ConsentSnapshot {
+                states: HashMap::new(),
+                unreadable: true,
+            },
+        }
+    }
+
+    /// A snapshot from states as a consent record holds them (`"granted"`, `"denied"`, anything
+    /// else pending), e.g. the one a session-replay chunk carries.
+    pub fn from_states<'a>(
+        states: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> ConsentSnapshot {
+        ConsentSnapshot {
+            states: states
+                .into_iter()
+                .map(|(category, state)| (category.to_string(), read_state(state)))
+                .collect(),
+            unreadable: false,
+        }
+    }
+
     pub fn state(&self, category: &str) -> CategoryState {
         self.states.get(category).copied().unwrap_or_default()
     }
@@ -92,5 +122,13 @@ impl ConsentSnapshot {
     /// Whether `category` may be used under `mode`.
     pub fn allows(&self, category: &str, mode: ConsentMode) -> bool {
         !self.unreadable && self.state(category).allows(mode)
+    }
+}
+
+fn read_state(state: &str) -> CategoryState {
+    match state {
+        "granted" => CategoryState::Granted,
+        "denied" => CategoryState::Denied,
+        _ => CategoryState::Pending,
     }
 }

@@ -29,6 +29,7 @@ pub fn routes(settings: &Settings, app: App) -> Router<App> {
     let missing_file = crate::not_found(&app);
     let upload = Router::new()
         .route("/v1/replay", post(ingest::upload))
+        .method_not_allowed_fallback(crate::unknown_route::wrong_method)
         // A little over the chunk limit, so an oversized chunk still gets its precise 413.
         .layer(DefaultBodyLimit::max(MAX_CHUNK_BYTES + 1))
         .layer(crate::cors(app));
@@ -37,6 +38,7 @@ pub fn routes(settings: &Settings, app: App) -> Router<App> {
         .merge(upload)
         .route("/replay", get(|| async { Redirect::permanent("/replay/") }))
         .route("/replay/", get(playback_page))
+        .method_not_allowed_fallback(crate::unknown_route::wrong_method)
         .nest_service(
             "/sdk/replay",
             ServeDir::new(&settings.web.replay_dir).not_found_service(missing_file),
