@@ -37,7 +37,8 @@ fn config(dir: &Path, retention: &str) -> PathBuf {
         &path,
         format!(
             "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n[store]\nretention_sweep_minutes = 0\n\
-             [[projects]]\nid = \"demo\"\nmode = \"opt-out\"\nwrite_keys = [\"pk_demo\"]\n{retention}",
+             [[projects]]\nid = \"demo\"\nmode = \"opt-out\"\nwrite_keys = [\"pk_demo\"]\n\
+             admin_tokens = [\"sk_demo\"]\n{retention}",
             dir.join("data").display().to_string()
         ),
     )
@@ -225,4 +226,73 @@ fn forget_needs_a_project_when_the_configuration_has_several() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--project (a, b)"));
     run(&["forget", "--subject", "x", "--project", "b"], &path);
+}
+
+/// One event cannot sabotage an access request: ingest refuses nesting past 64 levels, and an
+/// export writes every stored row as it is, even one stored deeper before that limit existed.
+#[tokio::test]
+async fn one_deeply_nested_event_cannot_break_a_subject_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "");
+    let nested = |depth: usize| format!("{}1{}", "[".repeat(depth - 1), "]".repeat(depth - 1));
+    let server = Collector::start(&config);
+    let body = format!(
+        r#"{{"batch":[
+            {{"type":"track","event":"Ok","messageId":"shallow","userId":"{USER}","properties":{{"n":{}}}}},
+            {{"type":"track","event":"Deep","messageId":"deep","userId":"{USER}","properties":{{"n":{}}}}}]}}"#,
+        nested(60),
+        nested(70)
+    );
+    let res = server
+        .http
+        .post(format!("{}/v1/batch", server.url))
+        .basic_auth("pk_demo", Some(""))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer["accepted"], 1);
+    assert_eq!(answer["rejected"][0]["index"], 1);
+    assert!(
+        answer["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("nests deeper than 64 levels"),
+        "{answer}"
+    );
+    drop(server);
+
+    // A row stored before the limit, nested past what SQLite's JSON functions read.
+    rusqlite::Connection::open(dir.path().join("data/events.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO events (project, message_id, type, event, user_id, timestamp, received_at, payload)
+             VALUES ('demo', 'legacy', 'track', 'Deep', ?1, 0, 0, ?2)",
+            [USER.to_string(), format!(r#"{{"properties":{{"n":{}}}}}"#, nested(1100))],
+        )
+        .unwrap();
+
+    let file = dir.path().join("export.json");
+    run(
+        &["export", "--subject", USER, "--out", file.to_str().unwrap()],
+        &config,
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(serde_json::from_str::<&serde_json::value::RawValue>(&text).is_ok());
+    assert!(text.contains(r#""messageId":"legacy""#) && text.contains(r#""messageId":"shallow""#));
+    assert!(!dir.path().join("export.json.partial").exists());
+
+    let server = Collector::start(&config);
+    let res = server
+        .http
+        .get(format!("{}/v1/admin/subjects/{USER}/export", server.url))
+        .bearer_auth("sk_demo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("the export arrives whole");
+    assert!(serde_json::from_str::<&serde_json::value::RawValue>(&text).is_ok());
+    assert!(text.contains(r#""messageId":"legacy""#));
 }
