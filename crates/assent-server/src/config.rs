@@ -102,6 +102,8 @@ pub struct Retention {
     pub consent_days: Option<u32>,
     /// Session replays (stored by the replay feature; default 30 days).
     pub replays_days: u32,
+    /// Identity links (anonymousId ↔ userId) not seen again; by default the events' period.
+    pub identity_links_days: Option<u32>,
 }
 
 /// The CNIL exemption allows keeping audience data at most 25 months.
@@ -113,6 +115,7 @@ impl Default for Retention {
             events_days: None,
             consent_days: None,
             replays_days: 30,
+            identity_links_days: None,
         }
     }
 }
@@ -274,6 +277,7 @@ struct RetentionSection {
     events_days: Option<Spanned<u32>>,
     consent_days: Option<Spanned<u32>>,
     replays_days: Option<Spanned<u32>>,
+    identity_links_days: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -675,6 +679,7 @@ impl Checker<'_> {
             return Retention {
                 events_days: cnil.then_some(CNIL_MAX_RETENTION_DAYS),
                 consent_days: cnil.then_some(CNIL_MAX_RETENTION_DAYS),
+                identity_links_days: cnil.then_some(CNIL_MAX_RETENTION_DAYS),
                 ..Retention::default()
             };
         };
@@ -700,11 +705,15 @@ impl Checker<'_> {
         };
         let events_days = days(&section.events_days, "events_days", cnil);
         let consent_days = days(&section.consent_days, "consent_days", cnil);
-        let replays_days = days(&section.replays_days, "replays_days", false);
+        let replays_days = days(&section.replays_days, "replays_days", cnil);
+        let identity_links_days = days(&section.identity_links_days, "identity_links_days", cnil);
+        let events_days = events_days.or(cnil.then_some(CNIL_MAX_RETENTION_DAYS));
         Retention {
-            events_days: events_days.or(cnil.then_some(CNIL_MAX_RETENTION_DAYS)),
+            events_days,
             consent_days: consent_days.or(cnil.then_some(CNIL_MAX_RETENTION_DAYS)),
             replays_days: replays_days.unwrap_or(30),
+            // A link is only needed to find events: it goes when they would.
+            identity_links_days: identity_links_days.or(events_days),
         }
     }
 
@@ -1085,11 +1094,13 @@ admin_tokens = ["sk_same", { name = "both", token = "t", sha256 = "t" }, { name 
             Retention {
                 events_days: Some(90),
                 consent_days: Some(1825),
-                replays_days: 30
+                replays_days: 30,
+                identity_links_days: Some(90),
             }
         );
         // The preset keeps 25 months when nothing is said.
         assert_eq!(s.projects[1].retention.events_days, Some(760));
+        assert_eq!(s.projects[1].retention.identity_links_days, Some(760));
         assert_eq!(s.projects[1].retention.consent_days, Some(760));
         assert_eq!(s.retention_sweep_minutes, 15);
         assert_eq!(

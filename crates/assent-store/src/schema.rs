@@ -111,6 +111,12 @@ const MIGRATIONS: &[&str] = &[
     // file test guessed IP addresses against them; salts now live in the collector's memory
     // only. `secure_delete` is on, so the dropped pages are overwritten with zeros.
     "DROP TABLE IF EXISTS visitor_salts;",
+    // v6: identity links expire. They pair an anonymousId with a userId (often an e-mail
+    // address), so they get a retention period like events; `last_seen` is moved forward (at
+    // most daily) while a pair keeps being seen, so a link lives as long as its events do.
+    "ALTER TABLE identity_links ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;
+    UPDATE identity_links SET last_seen = first_seen;
+    CREATE INDEX identity_links_by_last_seen ON identity_links (last_seen, project);",
 ];
 
 /// Stores this many pages or smaller are converted to incremental vacuum at open (a full

@@ -208,6 +208,7 @@ async fn retention_deletes_old_chunks_and_gives_the_space_back() {
         events_days: None,
         consent_days: None,
         replays_days: Some(30),
+        identity_links_days: None,
     }];
     let now = 31 * day;
 
