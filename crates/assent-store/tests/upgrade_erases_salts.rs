@@ -14,7 +14,9 @@ fn opening_an_older_store_erases_its_visitor_salts() {
     {
         let db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
         db.execute_batch(
-            "CREATE TABLE visitor_salts (day INTEGER PRIMARY KEY, salt BLOB NOT NULL);
+            "DROP INDEX identity_links_by_last_seen;
+             ALTER TABLE identity_links DROP COLUMN last_seen;
+             CREATE TABLE visitor_salts (day INTEGER PRIMARY KEY, salt BLOB NOT NULL);
              PRAGMA user_version = 4;",
         )
         .unwrap();
