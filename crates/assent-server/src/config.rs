@@ -32,6 +32,9 @@ pub struct Settings {
     /// Minutes between two runs of the retention sweeper; `0` turns it off (run
     /// `assent retention run` from cron instead).
     pub retention_sweep_minutes: u32,
+    /// Where the store keeps its secret keys, when not `data_dir/keys` (see
+    /// [`Settings::keys_dir`]).
+    pub keys_dir: Option<PathBuf>,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the socket's peer is the client.
     pub trusted_proxies: Vec<IpNet>,
     pub web: WebSettings,
@@ -210,6 +213,7 @@ struct StoreSection {
     queue_capacity: Option<Spanned<i64>>,
     busy_timeout_ms: Option<u64>,
     retention_sweep_minutes: Option<u32>,
+    keys_dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -334,6 +338,17 @@ pub fn load(path: &Path) -> Result<Settings, Problems> {
     parse(&text, &source)
 }
 
+impl Settings {
+    /// Where the store keeps its secret keys: `[store] keys_dir`, or `data_dir/keys`. Keys
+    /// kept apart from the databases make a copy of the databases alone unable to confirm a
+    /// guessed identifier (`docs/privacy.md`).
+    pub fn keys_dir(&self) -> PathBuf {
+        self.keys_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+}
+
 /// Applies `ASSENT_LISTEN` and `ASSENT_DATA_DIR`, which win over the file.
 pub fn apply_env(
     settings: &mut Settings,
@@ -416,6 +431,7 @@ impl Checker<'_> {
             .collect();
         Settings {
             listen,
+            keys_dir: file.store.keys_dir,
             data_dir: file.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             durability: match file.store.durability {
                 Some(DurabilityName::Normal) => Durability::Normal,

@@ -238,6 +238,7 @@ impl Collector {
                 queue_capacity: settings.queue_capacity,
                 on_commit: Some(on_commit),
                 busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
+                keys_dir: Some(settings.keys_dir()),
                 ..StoreOptions::default()
             },
         )?);

@@ -43,6 +43,7 @@ pub mod chunk_encoding;
 pub mod deletion;
 pub mod export;
 mod identity;
+pub mod keyring;
 mod ledger;
 pub mod replays;
 pub mod retention;

@@ -73,11 +73,12 @@ fn project(settings: &Settings, asked: Option<&str>) -> Result<String, ExitCode>
     }
 }
 
-fn open_store(settings: &Settings) -> Result<SqliteStore, ExitCode> {
+pub(crate) fn open_store(settings: &Settings) -> Result<SqliteStore, ExitCode> {
     SqliteStore::open(
         &settings.data_dir,
         StoreOptions {
             busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms.max(5000)),
+            keys_dir: Some(settings.keys_dir()),
             ..StoreOptions::default()
         },
     )

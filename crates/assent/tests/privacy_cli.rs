@@ -173,14 +173,14 @@ async fn retention_dry_run_says_what_would_go_then_the_run_deletes_it_and_gives_
     let out = run(&["retention", "run", "--dry-run"], &config);
     assert_eq!(
         stdout(&out).trim(),
-        "demo: would delete 2 consent, 200 events, 0 replays"
+        "demo: would delete 2 consent, 200 events, 0 identity_links, 0 replays"
     );
     assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 203);
 
     let out = run(&["retention", "run"], &config);
     assert_eq!(
         stdout(&out).trim(),
-        "demo: deleted 2 consent, 200 events, 0 replays"
+        "demo: deleted 2 consent, 200 events, 0 identity_links, 0 replays"
     );
     assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 3);
     assert_eq!(count(dir.path(), "SELECT count(*) FROM consent_ledger"), 0);
