@@ -94,9 +94,10 @@ export function createBanner(tracker: BannerHost, options: BannerOptions, builtI
     close()
   }
 
+  /** Keeps where focus is, unless it is already in a layer (moving from one layer to the other). */
   function remember(): void {
-    const active = document.activeElement
-    if (!view || !view.host.contains(active)) returnTo = active
+    const inner = view && view.root.activeElement
+    if (!inner || !(view!.first.contains(inner) || view!.second.contains(inner))) returnTo = inner || document.activeElement
   }
 
   function showFirst(again = false): void {

@@ -16,7 +16,7 @@ const de: BannerTexts = {
   optedOut: 'Sie haben widersprochen: Es wird nichts erfasst. Erlauben Sie unten etwas, um das zu ändern.',
   reopen: 'Datenschutz-Einstellungen',
   categories: {
-    necessary: ['Notwendig', 'Speichert die Auswahl, die Sie hier treffen. Immer aktiv.'],
+    necessary: ['Notwendig', 'Speichert die Auswahl, die Sie hier treffen.'],
     analytics: ['Statistik', 'Zählt Besuche und Klicks unter einer zufälligen Kennung, um zu sehen, was funktioniert.'],
     functional: ['Funktional', 'Merkt sich Ihre Einstellungen zwischen Besuchen.'],
     marketing: ['Marketing', 'Verknüpft Ihre Besuche auf unseren Websites und mit der Werbung, über die Sie kamen.'],

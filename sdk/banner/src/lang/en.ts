@@ -16,7 +16,7 @@ const en: BannerTexts = {
   optedOut: 'You opted out: nothing is collected. Allow something below to opt back in.',
   reopen: 'Privacy choices',
   categories: {
-    necessary: ['Necessary', 'Keeps the choices you make here. Always on.'],
+    necessary: ['Necessary', 'Keeps the choices you make here.'],
     analytics: ['Analytics', 'Counts visits and clicks under a random identifier, to see what works.'],
     functional: ['Functional', 'Remembers your settings between visits.'],
     marketing: ['Marketing', 'Links your visits across our sites and to the ads that brought you here.'],

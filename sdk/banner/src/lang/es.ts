@@ -16,7 +16,7 @@ const es: BannerTexts = {
   optedOut: 'Te has opuesto: no se recoge nada. Permite algo abajo para cambiarlo.',
   reopen: 'Opciones de privacidad',
   categories: {
-    necessary: ['Necesarias', 'Guarda las elecciones que hagas aquí. Siempre activo.'],
+    necessary: ['Necesarias', 'Guarda las elecciones que hagas aquí.'],
     analytics: ['Analítica', 'Cuenta visitas y clics con un identificador aleatorio, para ver qué funciona.'],
     functional: ['Funcionales', 'Recuerda tus ajustes entre visitas.'],
     marketing: ['Marketing', 'Vincula tus visitas en nuestros sitios y con los anuncios que te trajeron.'],

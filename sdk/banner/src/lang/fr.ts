@@ -16,7 +16,7 @@ const fr: BannerTexts = {
   optedOut: 'Vous vous êtes opposé à toute collecte : rien n’est collecté. Autorisez une catégorie ci-dessous pour revenir sur ce choix.',
   reopen: 'Choix de confidentialité',
   categories: {
-    necessary: ['Nécessaire', 'Conserve les choix que vous faites ici. Toujours actif.'],
+    necessary: ['Nécessaire', 'Conserve les choix que vous faites ici.'],
     analytics: ['Mesure d’audience', 'Compte les visites et les clics sous un identifiant aléatoire, pour voir ce qui fonctionne.'],
     functional: ['Fonctionnel', 'Mémorise vos réglages d’une visite à l’autre.'],
     marketing: ['Marketing', 'Relie vos visites sur nos sites et aux publicités qui vous ont amené ici.'],

@@ -16,7 +16,7 @@ const it: BannerTexts = {
   optedOut: 'Ti sei opposto: non viene raccolto nulla. Consenti qualcosa qui sotto per cambiare idea.',
   reopen: 'Scelte sulla privacy',
   categories: {
-    necessary: ['Necessari', 'Conserva le scelte che fai qui. Sempre attivo.'],
+    necessary: ['Necessari', 'Conserva le scelte che fai qui.'],
     analytics: ['Statistiche', 'Conta visite e clic con un identificatore casuale, per capire cosa funziona.'],
     functional: ['Funzionali', 'Ricorda le tue impostazioni tra una visita e l’altra.'],
     marketing: ['Marketing', 'Collega le tue visite sui nostri siti e agli annunci che ti hanno portato qui.'],

@@ -16,7 +16,7 @@ const nl: BannerTexts = {
   optedOut: 'Je hebt bezwaar gemaakt: er wordt niets verzameld. Sta hieronder iets toe om dat te wijzigen.',
   reopen: 'Privacykeuzes',
   categories: {
-    necessary: ['Noodzakelijk', 'Bewaart de keuzes die je hier maakt. Altijd aan.'],
+    necessary: ['Noodzakelijk', 'Bewaart de keuzes die je hier maakt.'],
     analytics: ['Statistieken', 'Telt bezoeken en klikken onder een willekeurige ID, om te zien wat werkt.'],
     functional: ['Functioneel', 'Onthoudt je instellingen tussen bezoeken.'],
     marketing: ['Marketing', 'Koppelt je bezoeken aan onze sites en aan de advertenties waarmee je hier kwam.'],
