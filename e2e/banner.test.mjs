@@ -497,6 +497,18 @@ test('a visitor who opted out is not asked; Privacy choices says so and lets the
   await context.close()
 })
 
+test('reduced motion: the banner appears without animation', async () => {
+  const animation = async (reducedMotion) => {
+    const { page, context } = await open({ context: { reducedMotion } })
+    await first(page).waitFor()
+    const name = await page.evaluate(() => getComputedStyle(document.querySelector('assent-banner').shadowRoot.querySelector('.first')).animationName)
+    await context.close()
+    return name
+  }
+  assert.equal(await animation('no-preference'), 'in', 'it slides in by default')
+  assert.equal(await animation('reduce'), 'none')
+})
+
 const axePath = join(repoRoot, 'node_modules/axe-core/axe.min.js')
 async function axe(page) {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axePath })
