@@ -35,6 +35,8 @@ pub struct Settings {
     /// Proxies whose `X-Forwarded-For` is believed; empty means the socket's peer is the client.
     pub trusted_proxies: Vec<IpNet>,
     pub web: WebSettings,
+    /// Timeouts and the connection limit of the HTTP edge.
+    pub http: crate::http_server::HttpLimits,
     pub projects: Vec<ProjectSettings>,
 }
 
@@ -185,7 +187,17 @@ struct FileConfig {
     #[serde(default)]
     web: WebSection,
     #[serde(default)]
+    http: HttpSection,
+    #[serde(default)]
     projects: Vec<ProjectSection>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct HttpSection {
+    header_timeout_ms: Option<Spanned<u64>>,
+    request_timeout_ms: Option<Spanned<u64>>,
+    max_connections: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -379,6 +391,7 @@ impl Checker<'_> {
             }
         };
         let projects = self.projects(file.projects);
+        let http = self.http(&file.http);
         let trusted_proxies = file
             .trusted_proxies
             .iter()
@@ -420,7 +433,59 @@ impl Checker<'_> {
                 demo_dir: file.web.demo_dir.unwrap_or_else(|| "demo".into()),
                 demo: file.web.demo.unwrap_or(true),
             },
+            http,
             projects,
+        }
+    }
+
+    fn http(&mut self, section: &HttpSection) -> crate::http_server::HttpLimits {
+        let defaults = crate::http_server::HttpLimits::default();
+        let mut in_range = |value: &Option<Spanned<u64>>,
+                            name: &str,
+                            range: std::ops::RangeInclusive<u64>,
+                            default: u64,
+                            unit: &str| match value {
+            None => default,
+            Some(v) if range.contains(v.get_ref()) => *v.get_ref(),
+            Some(v) => {
+                self.problem(
+                    Some(v.span()),
+                    format!("`{name} = {}` is out of range", v.get_ref()),
+                    format!(
+                        "use {unit} from {} to {}; the default is {default}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                default
+            }
+        };
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        let header = in_range(
+            &section.header_timeout_ms,
+            "header_timeout_ms",
+            100..=600_000,
+            ms(defaults.header_timeout),
+            "milliseconds",
+        );
+        let request = in_range(
+            &section.request_timeout_ms,
+            "request_timeout_ms",
+            100..=3_600_000,
+            ms(defaults.request_timeout),
+            "milliseconds",
+        );
+        let connections = in_range(
+            &section.max_connections,
+            "max_connections",
+            1..=1_000_000,
+            defaults.max_connections as u64,
+            "a number of connections",
+        );
+        crate::http_server::HttpLimits {
+            header_timeout: std::time::Duration::from_millis(header),
+            request_timeout: std::time::Duration::from_millis(request),
+            max_connections: connections as usize,
         }
     }
 

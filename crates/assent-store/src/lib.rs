@@ -52,7 +52,6 @@ mod subject_hash;
 pub mod subjects;
 mod suppression;
 mod syncer;
-mod visitor_salts;
 mod wal_limit;
 
 use std::sync::Arc;
@@ -67,7 +66,6 @@ pub use ledger::{verify_ledger, LedgerError};
 pub use replays::{NewChunk, ReplaySession, ReplayStore, Stored, StoredChunk};
 pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
 pub use subject_hash::SubjectHasher;
-pub use visitor_salts::VisitorSalts;
 
 /// Milliseconds since 1970, by the system clock.
 pub(crate) fn now_ms() -> i64 {

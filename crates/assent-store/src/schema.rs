@@ -49,7 +49,7 @@ const MIGRATIONS: &[&str] = &[
         BEFORE UPDATE OF id, project, consent_id, entry, previous_hash, hash ON consent_ledger
         BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;",
     // v3: cookieless unique visitors. Each day's random salt lives here for 48 hours, then is
-    // deleted (see visitor_salts.rs). And `events_json`: each event whole, Segment-shaped, as
+    // deleted (until v5 moved them out of the store). And `events_json`: each event whole, Segment-shaped, as
     // exports return it (NULL columns are left out).
     "ALTER TABLE events ADD COLUMN visitor_hash TEXT;
     CREATE TABLE visitor_salts (day INTEGER PRIMARY KEY, salt BLOB NOT NULL);
@@ -107,6 +107,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX audit_log_by_project ON audit_log (project, id);
     CREATE INDEX events_by_received ON events (received_at, project);",
+    // v5: the visitor salts leave the store. A salt beside the hashes lets whoever copies the
+    // file test guessed IP addresses against them; salts now live in the collector's memory
+    // only. `secure_delete` is on, so the dropped pages are overwritten with zeros.
+    "DROP TABLE IF EXISTS visitor_salts;",
 ];
 
 /// Stores this many pages or smaller are converted to incremental vacuum at open (a full
@@ -140,6 +144,9 @@ pub fn ensure_incremental_vacuum(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
+/// The first version whose migration erases data that must leave no copy behind.
+const ERASING_VERSION: i64 = 5;
+
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     for (i, sql) in (0i64..).zip(MIGRATIONS).skip(version.max(0) as usize) {
@@ -147,6 +154,11 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
+    }
+    if version > 0 && version < ERASING_VERSION {
+        // The erased pages' old contents are still in the main file until the WAL is copied
+        // back over them; do it now rather than at some later checkpoint.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
     Ok(())
 }

@@ -160,14 +160,6 @@ impl SqliteStore {
         })
     }
 
-    /// The daily salts for cookieless visitor hashes, kept in this store.
-    pub fn visitor_salts(&self) -> Result<crate::VisitorSalts, StoreError> {
-        crate::VisitorSalts::open(&self.path).map_err(|e| StoreError::Open {
-            path: self.path.display().to_string(),
-            reason: e.to_string(),
-        })
-    }
-
     pub fn path(&self) -> &Path {
         &self.path
     }
