@@ -37,7 +37,7 @@ test('the demo serves its favicon and the banner bundle', async () => {
   const icon = await fetch(collector.url + '/favicon.svg')
   assert.equal(icon.status, 200)
   assert.match(icon.headers.get('content-type'), /image\/svg\+xml/)
-  const banner = await fetch(collector.url + '/banner/assent-banner.min.js')
+  const banner = await fetch(collector.url + '/sdk/banner/assent-banner.min.js')
   assert.equal(banner.status, 200)
   assert.match(await banner.text(), /AssentBanner/)
   const html = await (await fetch(collector.url + '/')).text()

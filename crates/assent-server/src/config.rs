@@ -49,6 +49,8 @@ pub struct WebSettings {
     pub sdk_dir: PathBuf,
     /// Served at `/sdk/replay/`: the session-replay recorder's build and the playback player.
     pub replay_dir: PathBuf,
+    /// Served at `/sdk/banner/`: the consent banner's build and its language packs.
+    pub banner_dir: PathBuf,
     /// Served at `/`: the demo shop page.
     pub demo_dir: PathBuf,
     /// Whether `/` and `/demo-config.js` are served at all.
@@ -228,6 +230,7 @@ enum DurabilityName {
 struct WebSection {
     sdk_dir: Option<PathBuf>,
     replay_dir: Option<PathBuf>,
+    banner_dir: Option<PathBuf>,
     demo_dir: Option<PathBuf>,
     demo: Option<bool>,
 }
@@ -450,6 +453,10 @@ impl Checker<'_> {
                     .web
                     .replay_dir
                     .unwrap_or_else(|| "sdk/replay/dist".into()),
+                banner_dir: file
+                    .web
+                    .banner_dir
+                    .unwrap_or_else(|| "sdk/banner/dist".into()),
                 demo_dir: file.web.demo_dir.unwrap_or_else(|| "demo".into()),
                 demo: file.web.demo.unwrap_or(true),
             },

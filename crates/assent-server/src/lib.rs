@@ -156,6 +156,10 @@ pub fn router(
         .nest("/v1/admin", admin::routes())
         .merge(replay::routes(settings, app.clone()))
         .nest_service(
+            "/sdk/banner",
+            ServeDir::new(&settings.web.banner_dir).not_found_service(not_found(&app)),
+        )
+        .nest_service(
             "/sdk",
             ServeDir::new(&settings.web.sdk_dir).not_found_service(not_found(&app)),
         );
