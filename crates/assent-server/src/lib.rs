@@ -67,7 +67,6 @@ pub struct AppInner {
     pub sqlite: Arc<SqliteStore>,
     /// Session-replay chunks (`replays.db`), kept by the same store.
     pub replays: Arc<ReplayStore>,
-    deletions: admin::RunningDeletions,
     demo_write_key: Option<String>,
 }
 
@@ -117,7 +116,6 @@ pub fn router(
         store: store.clone(),
         replays: store.replays(),
         sqlite: store,
-        deletions: admin::RunningDeletions::default(),
         metrics,
         limits,
         trusted_proxies: settings.trusted_proxies.clone(),
@@ -278,6 +276,19 @@ impl Collector {
             self.settings.retention_sweep_minutes,
         );
         let app = router(&self.settings, self.store.clone(), salts, self.metrics);
+        // Deletions accepted before a crash or a stop are finished now.
+        let unfinished = self.store.unfinished_deletions()?;
+        if !unfinished.is_empty() {
+            tracing::info!(jobs = unfinished.len(), "resuming unfinished deletions");
+        }
+        for job in unfinished {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.run_deletion(job.clone()).await {
+                    tracing::warn!(error = %e, job, "a resumed deletion stopped");
+                }
+            });
+        }
         let app = http_server::with_request_timeout(app, self.settings.http);
         http_server::serve(listener, app, self.settings.http, shutdown).await?;
         sweeper.abort();

@@ -47,7 +47,7 @@ pub mod keyring;
 mod ledger;
 pub mod replays;
 pub mod retention;
-mod schema;
+pub mod schema;
 mod sqlite;
 mod subject_hash;
 pub mod subjects;

@@ -375,24 +375,16 @@ pub(crate) fn is_attached(conn: &Connection) -> rusqlite::Result<bool> {
     .map(|n| n > 0)
 }
 
-/// Deletion kind `replays`: every chunk recorded under one of the subject's identifiers, and
-/// those identifiers (hashed) into the replay suppression list, in the deletion's transaction.
-pub(crate) fn delete_subject(
+/// Puts a subject's identifiers (hashed) into the replay suppression list, in the transaction
+/// that accepts its deletion: from then on, its chunks are refused.
+pub(crate) fn suppress_subject(
     conn: &Connection,
     s: &Subject,
     hasher: &SubjectHasher,
-) -> rusqlite::Result<u64> {
+) -> rusqlite::Result<()> {
     if !is_attached(conn)? {
-        return Ok(0);
+        return Ok(());
     }
-    let deleted = conn.execute(
-        &format!(
-            "DELETE FROM {ATTACHED_AS}.replay_chunks WHERE project = ?2 AND (
-                anonymous_id IN (SELECT value FROM json_each(?1))
-                OR user_id IN (SELECT value FROM json_each(?1)))"
-        ),
-        params![s.ids_json(), s.project],
-    )?;
     let mut suppress = conn.prepare_cached(&format!(
         "INSERT OR IGNORE INTO {ATTACHED_AS}.replay_suppressed (project, id_hash, since)
          VALUES (?1, ?2, ?3)"
@@ -401,6 +393,29 @@ pub(crate) fn delete_subject(
     for id in &s.ids {
         suppress.execute(params![s.project, hasher.hash(id), now_ms])?;
     }
+    Ok(())
+}
+
+/// Deletion kind `replays`: up to `limit` chunks recorded under one of the subject's
+/// identifiers.
+pub(crate) fn delete_subject(
+    conn: &Connection,
+    s: &Subject,
+    limit: usize,
+) -> rusqlite::Result<u64> {
+    if !is_attached(conn)? {
+        return Ok(0);
+    }
+    let deleted = conn.execute(
+        &format!(
+            "DELETE FROM {ATTACHED_AS}.replay_chunks WHERE id IN (
+                SELECT id FROM {ATTACHED_AS}.replay_chunks WHERE project = ?2 AND (
+                    anonymous_id IN (SELECT value FROM json_each(?1))
+                    OR user_id IN (SELECT value FROM json_each(?1)))
+                LIMIT ?3)"
+        ),
+        params![s.ids_json(), s.project, limit as i64],
+    )?;
     Ok(deleted as u64)
 }
 

@@ -117,6 +117,19 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE identity_links ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;
     UPDATE identity_links SET last_seen = first_seen;
     CREATE INDEX identity_links_by_last_seen ON identity_links (last_seen, project);",
+    // v7: deletions survive a restart. A job is written here when it is accepted (in the same
+    // transaction that suppresses the subject), works in bounded steps that update `counts`,
+    // and moves to `deletion_jobs` when it finishes. `subject_ids` holds the identifiers being
+    // deleted only while the job runs.
+    "CREATE TABLE deletions_running (
+        id          TEXT PRIMARY KEY,
+        project     TEXT NOT NULL,
+        subject_ids TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        counts      TEXT NOT NULL,
+        last_error  TEXT
+    );",
 ];
 
 /// Stores this many pages or smaller are converted to incremental vacuum at open (a full
@@ -150,17 +163,28 @@ pub fn ensure_incremental_vacuum(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
-/// The first version whose migration erases data that must leave no copy behind.
-const ERASING_VERSION: i64 = 5;
-
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Moves a store's schema forward to `target` (at most the latest version) and returns the
+/// version it had. Upgrade tests use it to build a store exactly as an older release left it.
+pub fn migrate_up_to(conn: &mut Connection, target: i64) -> rusqlite::Result<i64> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    for (i, sql) in (0i64..).zip(MIGRATIONS).skip(version.max(0) as usize) {
+    for (i, sql) in (0i64..)
+        .zip(MIGRATIONS)
+        .skip(version.max(0) as usize)
+        .take_while(|(i, _)| *i < target)
+    {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
     }
+    Ok(version)
+}
+
+/// The first version whose migration erases data that must leave no copy behind.
+const ERASING_VERSION: i64 = 5;
+
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version = migrate_up_to(conn, MIGRATIONS.len() as i64)?;
     if version > 0 && version < ERASING_VERSION {
         // The erased pages' old contents are still in the main file until the WAL is copied
         // back over them; do it now rather than at some later checkpoint.

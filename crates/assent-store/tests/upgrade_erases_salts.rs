@@ -6,20 +6,14 @@ use assent_store::{SqliteStore, StoreOptions};
 #[test]
 fn opening_an_older_store_erases_its_visitor_salts() {
     let dir = tempfile::tempdir().unwrap();
-    SqliteStore::open(dir.path(), StoreOptions::default())
-        .unwrap()
-        .close();
-    // The store as the previous schema left it: version 4, with a day's salt in its table.
+    // The store as version 4 of the schema left it, with a day's salt in its table.
     let salt: [u8; 16] = *b"\x13\x37salt-of-monday";
     {
-        let db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
-        db.execute_batch(
-            "DROP INDEX identity_links_by_last_seen;
-             ALTER TABLE identity_links DROP COLUMN last_seen;
-             CREATE TABLE visitor_salts (day INTEGER PRIMARY KEY, salt BLOB NOT NULL);
-             PRAGMA user_version = 4;",
-        )
-        .unwrap();
+        let mut db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+        db.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+            .unwrap();
+        db.pragma_update(None, "journal_mode", "WAL").unwrap();
+        assent_store::schema::migrate_up_to(&mut db, 4).unwrap();
         db.execute(
             "INSERT INTO visitor_salts (day, salt) VALUES (20000, ?1)",
             [salt.as_slice()],
@@ -30,8 +24,8 @@ fn opening_an_older_store_erases_its_visitor_salts() {
     }
     let holds_salt = || {
         std::fs::read_dir(dir.path()).unwrap().any(|entry| {
-            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-            bytes.windows(16).any(|w| w == salt)
+            let path = entry.unwrap().path();
+            path.is_file() && std::fs::read(path).unwrap().windows(16).any(|w| w == salt)
         })
     };
     assert!(holds_salt(), "the fixture must hold the salt");

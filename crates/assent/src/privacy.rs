@@ -121,7 +121,8 @@ pub fn forget(target: &Target, subject: &str) -> ExitCode {
             Ok(job) => {
                 println!(
                     "deleted subject (hash {}) in project {}",
-                    job.subject_hash, job.project
+                    job.subject_hash.unwrap_or_default(),
+                    job.project
                 );
                 for (kind, n) in &job.counts {
                     println!("  {kind}: {n}");

@@ -31,8 +31,6 @@ use crate::App;
 pub(crate) use auth::Admin;
 use error::AdminError;
 
-pub use subjects::RunningDeletions;
-
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/subjects/{id}", delete(subjects::delete))
