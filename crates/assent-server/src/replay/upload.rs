@@ -289,4 +289,78 @@ mod tests {
             Err(ReplayError::TooLarge { .. })
         ));
     }
+
+    mod fuzz {
+        //! Run briefly with every `cargo test`: no upload makes the reader panic, and a chunk
+        //! is let through the policy only when its consent grants `replay` one way.
+
+        use super::*;
+        use assent_core::policy::{self, Policy, Signals};
+        use proptest::prelude::*;
+
+        fn consent() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                r#"{"state":{"replay":"granted","analytics":"granted"}}"#,
+                r#"{"state":{"replay":"denied","replay":"granted","analytics":"granted"}}"#,
+                r#"{"state":{"replay":"granted","analytics":"granted","x":1e999}}"#,
+                r#"{"state":{"replay":"gr\u0061nted","analytics":"granted"}}"#,
+                r#"{"state":{"replay":"granted","analytics":"granted","t":"\ud83d"}}"#,
+                r#"{"state":{"replay":true,"analytics":true}}"#,
+                r#"{"state":{"replay":"pending","analytics":"granted"}}"#,
+                r#"{"state":"granted"}"#,
+                r#"{"state":{"analytics":"granted"},"state":{"replay":"granted","analytics":"granted"}}"#,
+                r#"[[[[[[[[[[1]]]]]]]]]]"#,
+                "null",
+            ])
+            .prop_map(str::to_string)
+        }
+
+        /// Whether a careful reader sees `replay` and `analytics` granted, once each.
+        fn grants_once(consent: &str) -> bool {
+            matches!(
+                consent,
+                r#"{"state":{"replay":"granted","analytics":"granted"}}"#
+                    | r#"{"state":{"replay":"gr\u0061nted","analytics":"granted"}}"#
+                    | r#"{"state":{"replay":true,"analytics":true}}"#
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), zip in any::<bool>()) {
+                let body = if zip { gzip_bytes(&bytes) } else { bytes };
+                let _ = read(&body);
+            }
+
+            #[test]
+            fn only_a_consent_read_one_way_lets_a_chunk_through(
+                consent in consent(),
+                seq in -2i64..3,
+                depth in 0usize..200,
+            ) {
+                let events = format!(
+                    r#"[{{"type":2,"timestamp":1500,"data":{}1{}}}]"#,
+                    "[".repeat(depth),
+                    "]".repeat(depth)
+                );
+                let text = format!(
+                    r#"{{"sessionId":1000,"seq":{seq},"anonymousId":"a1","consent":{consent},"events":{events}}}"#
+                );
+                let mut e = GzEncoder::new(Vec::new(), Compression::default());
+                e.write_all(text.as_bytes()).unwrap();
+                if let Ok(upload) = read(&e.finish().unwrap()) {
+                    let allowed = policy::replay(&upload.consent, &Signals::default(), &Policy::default());
+                    prop_assert_eq!(allowed.is_ok(), grants_once(&consent), "{}", consent);
+                }
+            }
+        }
+
+        fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+            let mut e = GzEncoder::new(Vec::new(), Compression::default());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+    }
 }
