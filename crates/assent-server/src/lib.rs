@@ -241,6 +241,7 @@ impl Collector {
                 on_commit: Some(on_commit),
                 busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
                 keys_dir: Some(settings.keys_dir()),
+                dedupe_window: settings.dedupe_window,
                 ..StoreOptions::default()
             },
         )?);

@@ -79,6 +79,7 @@ pub(crate) fn open_store(settings: &Settings) -> Result<SqliteStore, ExitCode> {
         StoreOptions {
             busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms.max(5000)),
             keys_dir: Some(settings.keys_dir()),
+            dedupe_window: settings.dedupe_window,
             ..StoreOptions::default()
         },
     )
