@@ -39,7 +39,9 @@ async fn a_retry_within_the_window_is_a_duplicate_across_partitions_and_restarts
     assert_eq!(append(&store, ten_days_ago).await.inserted, 1);
     // The same day: the partition's own unique key.
     assert_eq!(
-        append(&store, event("m-5", "2026-11-25T10:00:00.123Z", 5)).await.duplicates,
+        append(&store, event("m-5", "2026-11-25T10:00:00.123Z", 5))
+            .await
+            .duplicates,
         1
     );
     store.close();
@@ -48,7 +50,11 @@ async fn a_retry_within_the_window_is_a_duplicate_across_partitions_and_restarts
     // Days later, after a restart, the trackers retry: same messageId, same timestamp.
     let store = SqliteStore::open(dir.path(), StoreOptions::default()).unwrap();
     let retry = append(&store, event("m-5", "2026-11-25T10:00:00.123Z", 0)).await;
-    assert_eq!((retry.inserted, retry.duplicates), (0, 1), "within the window");
+    assert_eq!(
+        (retry.inserted, retry.duplicates),
+        (0, 1),
+        "within the window"
+    );
     let late = append(&store, event("m-10", "2026-11-20T10:00:00Z", 0)).await;
     assert_eq!(
         (late.inserted, late.duplicates),
@@ -70,13 +76,17 @@ async fn a_longer_window_reaches_further_back() {
     };
     let store = SqliteStore::open(dir.path(), options()).unwrap();
     assert_eq!(
-        append(&store, event("m-10", "2026-11-20T10:00:00Z", 10)).await.inserted,
+        append(&store, event("m-10", "2026-11-20T10:00:00Z", 10))
+            .await
+            .inserted,
         1
     );
     store.close();
     let store = SqliteStore::open(dir.path(), options()).unwrap();
     assert_eq!(
-        append(&store, event("m-10", "2026-11-20T10:00:00Z", 0)).await.duplicates,
+        append(&store, event("m-10", "2026-11-20T10:00:00Z", 0))
+            .await
+            .duplicates,
         1
     );
     store.close();

@@ -13,7 +13,8 @@ async fn an_older_store_is_moved_into_partitions_and_keeps_its_promises() {
     let now = jiff::Timestamp::now().as_millisecond();
     {
         let mut db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
-        db.pragma_update(None, "auto_vacuum", "INCREMENTAL").unwrap();
+        db.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+            .unwrap();
         db.pragma_update(None, "journal_mode", "WAL").unwrap();
         assent_store::schema::migrate_up_to(&mut db, 7).unwrap();
         // Rows as the previous writer stored them: two days, one subject with a link.
@@ -51,7 +52,11 @@ async fn an_older_store_is_moved_into_partitions_and_keeps_its_promises() {
     }
 
     let store = SqliteStore::open(dir.path(), StoreOptions::default()).unwrap();
-    assert_eq!(partition::list(dir.path()).len(), 2, "one partition per day");
+    assert_eq!(
+        partition::list(dir.path()).len(),
+        2,
+        "one partition per day"
+    );
     let db = store.reader().unwrap();
     let old_table: i64 = db
         .query_row(
@@ -80,8 +85,7 @@ async fn an_older_store_is_moved_into_partitions_and_keeps_its_promises() {
     // The subject's export finds every event it had, through the identity graph.
     let mut out = Vec::new();
     let (_, counts) =
-        assent_store::export::export_subject(&db, "web", "ada@example.org", now, &mut out)
-            .unwrap();
+        assent_store::export::export_subject(&db, "web", "ada@example.org", now, &mut out).unwrap();
     assert_eq!(counts["events"], 2);
     store.close();
 }
