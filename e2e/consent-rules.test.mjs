@@ -21,14 +21,15 @@ async function keysOnDevice(page) {
 
 test('rule 1: nothing is written to the device before consent, whatever the pending behaviour', async () => {
   for (const whilePending of ['queue', 'anonymous', 'drop']) {
-    const { page, context, batches } = await env.open({ init: env.config({ consent: { whilePending } }) })
+    const init = env.config({ consent: { whilePending }, plugins: [['crossDomain'], ['migrateFrom', ['segment', 'amplitude', 'snowplow', 'posthog']]] })
+    const { page, context, batches } = await env.open({ init })
     await page.evaluate(async () => {
       a.page('Home')
       a.track('r1 viewed', { sku: 'A-1' })
       a.identify('user-r1', { plan: 'pro' })
       a.group('acme', { size: 3 })
       a.user().anonymousId()
-      a.decorateUrl('https://other.test/')
+      plugins.crossDomain.decorateUrl('https://other.test/')
       await a.flush()
     })
     await sleep(300)
@@ -57,7 +58,7 @@ test('rule 1: nothing is written to the device before consent, whatever the pend
     await page.evaluate(() => a.setConsent({ analytics: 'granted' }, { source: 'banner' }))
     await page.evaluate(() => a.track('after grant'))
     await sleep(50)
-    assert.ok((await keysOnDevice(page)).cookies.includes('ast_pk_demo_aid'), 'the anonymousId is stored once consent allows it')
+    assert.ok((await keysOnDevice(page)).cookies.includes('ast_pk_demo_id'), 'the anonymousId is stored once consent allows it')
     await context.close()
   }
 })
@@ -73,7 +74,7 @@ test('rule 2: optOut stops every request but one, purges everything but the mark
     a.track('r2 queued at opt-out')
   })
   const before = await keysOnDevice(page)
-  assert.ok(before.cookies.includes('ast_pk_demo_aid') && before.localStorage.includes('ast_pk_demo_queue'), 'identifiers and queue were stored')
+  assert.ok(before.cookies.includes('ast_pk_demo_id') && before.localStorage.includes('ast_pk_demo_queue'), 'identifiers and queue were stored')
   const anonymousId = await page.evaluate(() => a.user().anonymousId())
   const consentId = await page.evaluate(() => a.getConsent().id)
   const sentBefore = batches.length
@@ -216,12 +217,12 @@ test('rule 4: anonymous and identified events never share a batch', async () => 
 
 test('rule 5: Global Privacy Control denies marketing by default, or opts out when the project says so', async () => {
   const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
-  const { page, context } = await env.open({ init: env.config(), initScripts: [gpc] })
+  const { page, context } = await env.open({ init: env.config({ plugins: [['crossDomain']] }), initScripts: [gpc] })
   const state = await page.evaluate(async () => {
     a.setConsent({ analytics: 'granted' }, { source: 'banner' })
     a.track('r5 gpc')
     await a.flush()
-    return { consent: a.getConsent(), link: a.decorateUrl('https://other.test/x') }
+    return { consent: a.getConsent(), link: plugins.crossDomain.decorateUrl('https://other.test/x') }
   })
   assert.equal(state.consent.state.marketing, 'denied')
   assert.equal(state.link, 'https://other.test/x', 'no cross-domain id without marketing')

@@ -2,11 +2,11 @@
 // and storage that is full or disabled.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { deviceState } from './harness/browser.mjs'
+import { deviceState, storedAnonymousId } from './harness/browser.mjs'
 import { setup, sleep } from './harness/fixture.mjs'
 
 const env = setup()
-const AID = 'ast_pk_demo_aid'
+const ID = 'ast_pk_demo_id'
 
 async function grantAndTrack(page, name) {
   return page.evaluate(async (name) => {
@@ -29,9 +29,9 @@ test('each storage strategy keeps identifiers exactly where it says', async () =
     const { page, context } = await env.open({ init: env.config({ storage }) })
     const id = await grantAndTrack(page, `st ${storage}`)
     const s = await deviceState(page)
-    assert.equal(s.cookies.some((c) => c.name === AID && c.value === id), where.cookie, `${storage}: cookie`)
-    assert.equal(s.localStorage[AID] === id, where.localStorage, `${storage}: localStorage`)
-    assert.equal(s.sessionStorage[AID] === id, where.sessionStorage, `${storage}: sessionStorage`)
+    assert.equal(s.cookies.some((c) => c.name === ID && storedAnonymousId(c.value) === id), where.cookie, `${storage}: cookie`)
+    assert.equal(storedAnonymousId(s.localStorage[ID]) === id, where.localStorage, `${storage}: localStorage`)
+    assert.equal(storedAnonymousId(s.sessionStorage[ID]) === id, where.sessionStorage, `${storage}: sessionStorage`)
     if (storage === 'memory') assert.deepEqual([s.cookies, s.localStorage, s.sessionStorage], [[], {}, {}], 'memory writes nothing at all')
     await page.reload()
     const again = await page.evaluate(() => (a.getConsent().decided ? a.user().anonymousId() : null))
@@ -48,11 +48,11 @@ test('a lost cookie is restored from localStorage, and a lost localStorage from 
   await context.clearCookies()
   await page.reload()
   assert.equal(await page.evaluate(() => a.user().anonymousId()), id)
-  assert.equal((await context.cookies()).find((c) => c.name === AID)?.value, id, 'cookie restored')
+  assert.equal(storedAnonymousId((await context.cookies()).find((c) => c.name === ID)?.value), id, 'cookie restored')
   await page.evaluate(() => localStorage.clear())
   await page.reload()
   assert.equal(await page.evaluate(() => a.user().anonymousId()), id)
-  assert.equal(await page.evaluate((k) => localStorage.getItem(k), AID), id, 'localStorage restored')
+  assert.equal(storedAnonymousId(await page.evaluate((k) => localStorage.getItem(k), ID)), id, 'localStorage restored')
   await context.close()
 })
 
@@ -68,8 +68,8 @@ test('two trackers on one page do not collide: keys are scoped by write key', as
     return { a: a.user().anonymousId(), other: other.user().anonymousId(), otherConsent: other.getConsent().state.analytics }
   }, env.config())
   const s = await deviceState(page)
-  assert.equal(s.localStorage.ast_pk_demo_aid, ids.a)
-  assert.equal(s.localStorage.ast_pk_other_aid, undefined, 'the refusing project stores no id')
+  assert.equal(storedAnonymousId(s.localStorage.ast_pk_demo_id), ids.a)
+  assert.equal(s.localStorage.ast_pk_other_id, undefined, 'the refusing project stores no id')
   assert.equal(JSON.parse(s.localStorage.ast_pk_other_consent).state.analytics, 'denied')
   assert.equal(JSON.parse(s.localStorage.ast_pk_demo_consent).state.analytics, 'granted')
   assert.equal(ids.otherConsent, 'denied')
@@ -79,7 +79,7 @@ test('two trackers on one page do not collide: keys are scoped by write key', as
 test("domain 'auto' picks the widest accepted domain, removes its test cookie, and shares the id across subdomains", async () => {
   const { page, context } = await env.open({ host: 'www.shop.test', init: env.config() })
   const id = await grantAndTrack(page, 'st www')
-  const cookie = (await context.cookies()).find((c) => c.name === AID)
+  const cookie = (await context.cookies()).find((c) => c.name === ID)
   assert.equal(cookie.domain, '.shop.test')
   const writes = await page.evaluate(() => window.__writes.filter((w) => w.kind === 'cookie').map((w) => w.value))
   assert.ok(writes.some((w) => w.startsWith('ast_pk_demo_probe=1')), 'a test cookie was tried')
@@ -100,7 +100,7 @@ test("domain 'auto' picks the widest accepted domain, removes its test cookie, a
 test('cookie attributes follow the configuration; max age is capped at 400 days', async () => {
   const { page, context } = await env.open({ host: 'www.shop.test', init: env.config({ cookie: { domain: '', maxAgeDays: 1000, sameSite: 'Strict' } }) })
   await grantAndTrack(page, 'st attrs')
-  const c = (await context.cookies()).find((c) => c.name === AID)
+  const c = (await context.cookies()).find((c) => c.name === ID)
   assert.equal(c.domain, 'www.shop.test', 'empty domain: host-only')
   assert.equal(c.sameSite, 'Strict')
   assert.equal(c.secure, false, 'secure is automatic: off on http')
@@ -111,7 +111,7 @@ test('cookie attributes follow the configuration; max age is capped at 400 days'
 
   const d = await env.open({ init: env.config() })
   await grantAndTrack(d.page, 'st default attrs')
-  const dc = (await d.context.cookies()).find((c) => c.name === AID)
+  const dc = (await d.context.cookies()).find((c) => c.name === ID)
   assert.equal(dc.sameSite, 'Lax')
   const ddays = (dc.expires * 1000 - Date.now()) / 86_400_000
   assert.ok(ddays > 364 && ddays <= 365.01, `default 365 days, got ${ddays}`)
