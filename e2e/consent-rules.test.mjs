@@ -246,6 +246,54 @@ test('rule 5: Global Privacy Control denies marketing by default, or opts out wh
   await strict.context.close()
 })
 
+test('rule 5: GPC overrides an earlier grant of marketing — recorded in the ledger, queued click ids purged, no later grant lifts it', async () => {
+  const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
+  // Without the signal the visitor grants marketing; an event with a click id waits in the durable
+  // queue (the collector cannot be reached from this first visit).
+  const first = await env.open({ path: '/landing?gclid=CLICK789', init: env.config({ delivery: { flushIntervalMs: 60_000 } }) })
+  await first.context.route(env.collector.url + '/**', (route) => route.abort())
+  const consentId = await first.page.evaluate(() => {
+    a.setConsent({ analytics: 'granted', marketing: 'granted' }, { source: 'banner' })
+    a.track('r5 queued with click id')
+    return a.getConsent().id
+  })
+  await first.page.waitForTimeout(50)
+  const storage = await first.context.storageState()
+  await first.context.close()
+
+  // The same visitor comes back with GPC on.
+  const back = await env.open({ path: '/shop?gclid=CLICK790', init: env.config(), initScripts: [gpc], context: { storageState: storage } })
+  const seen = await back.page.evaluate(async () => {
+    const atLoad = a.getConsent()
+    a.setConsent({ marketing: 'granted' }, { source: 'banner' })
+    a.track('r5 after gpc')
+    await a.flush()
+    return { atLoad, later: a.getConsent() }
+  })
+  assert.equal(seen.atLoad.state.marketing, 'denied')
+  assert.equal(seen.atLoad.source, 'gpc')
+  assert.equal(seen.atLoad.state.analytics, 'granted', 'GPC is about sale and sharing, not analytics')
+  assert.equal(seen.later.state.marketing, 'denied', 'a later grant does not lift the signal')
+  const [row] = await env.collector.waitFor((r) => r.length === 1, `event = 'r5 after gpc'`)
+  await env.collector.waitFor((r) => r.length === 3, `type = 'consent' and payload like '%${consentId}%'`)
+  assert.ok(!row.payload.context.page.url.includes('gclid'), 'no click id kept')
+  assert.ok(row.anonymous_id)
+  await back.page.waitForTimeout(200)
+  assert.equal(env.collector.events(`event = 'r5 queued with click id'`).length, 0, 'the event captured under marketing was purged')
+  const wire = back.batches.flatMap((b) => b.events)
+  assert.ok(!JSON.stringify(wire.map((e) => e.context.page)).includes('CLICK789'))
+  const ledger = env.collector
+    .query(`select entry from consent_ledger where consent_id = '${consentId}' order by id`)
+    .map((r) => JSON.parse(r.entry))
+    .map((e) => [e.source, JSON.parse(e.states).marketing])
+  assert.deepEqual(ledger, [
+    ['banner', 'granted'],
+    ['gpc', 'denied'],
+    ['banner', 'denied'],
+  ])
+  await back.context.close()
+})
+
 test('rule 6: every consent change is a consent event in the ledger, with who, what, when, revision and source', async () => {
   const { page, context } = await env.open({ init: env.config({ consent: { revision: '2026-11' } }) })
   await page.addScriptTag({ url: '/assent-consent-adapters.min.js' })

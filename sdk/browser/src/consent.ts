@@ -90,14 +90,16 @@ export class Consent {
 
   /**
    * Deny a category for as long as a browser signal says so, whatever was or will be granted.
-   * Returns whether that overrode a grant (a change the ledger must hear about).
+   * Returns whether that overrode the visitor's grant: a change of their consent, made by
+   * `source` at `now`, that the ledger must hear about.
    */
-  force(category: string, source: string): boolean {
-    const overrode = this.allows(category)
+  force(category: string, source: string, now: number): boolean {
+    const overrode = this.allows(category) && this.timestamp !== undefined
     this.#shared = undefined
     this.state[category] = this.#forced[category] = 'denied'
-    if (this.timestamp === undefined) this.source = source
-    return overrode && this.timestamp !== undefined
+    if (overrode) this.timestamp = now
+    if (overrode || this.timestamp === undefined) this.source = source
+    return overrode
   }
 
   /**
@@ -163,8 +165,8 @@ export class Consent {
  * (sale and sharing) even over an earlier grant, or means a full opt-out where the project
  * maps it so. Returns `'optOut'`, or whether an earlier grant was overridden.
  */
-export function followGpc(consent: Consent, rule: true | 'optOut'): 'optOut' | boolean {
-  return rule === 'optOut' ? rule : consent.force('marketing', 'gpc')
+export function followGpc(consent: Consent, rule: true | 'optOut', now: number): 'optOut' | boolean {
+  return rule === 'optOut' ? rule : consent.force('marketing', 'gpc', now)
 }
 
 /** A refusal expires sooner than an acceptance (CNIL: ask again after 6 months; consent lasts 13). */

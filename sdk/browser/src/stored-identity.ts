@@ -78,7 +78,7 @@ export class StoredIdentity {
   saveIds(ids: Identity, session: Session | undefined): void {
     const r: IdRecord = { v: FORMAT, aid: ids.anonymousId, uid: ids.userId, gid: ids.groupId, session }
     if (r.aid || r.uid || r.gid || session) this.store.set('id', JSON.stringify(r))
-    else this.store.remove('id')
+    else if (this.store.has('id')) this.store.remove('id')
   }
 
   saveTraits(ids: Identity): void {

@@ -136,7 +136,7 @@ export class Tracker {
     // A format 1 record (no `v`) reads the same; the visitor's next choice is written as format 2.
     this.#consent.restore(parse<ConsentRecord>(this.#store.get('consent')), now)
     if (cfg.respectDoNotTrack && hasDoNotTrack()) this.#signalOptOut = true
-    const gpc = hasGlobalPrivacyControl() && followGpc(this.#consent, cfg.respectGPC)
+    const gpc = hasGlobalPrivacyControl() && followGpc(this.#consent, cfg.respectGPC, now)
     if (gpc === 'optOut') this.#signalOptOut = true
     if (this.isOptedOut()) this.#consent.update(this.#consent.denyAll(), this.#optedOut ? 'api' : 'signal', now)
 

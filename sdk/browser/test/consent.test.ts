@@ -80,13 +80,14 @@ test('an acceptance expires after 13 months, a refusal after 6', () => {
 
 test('a forced denial (GPC) overrides an earlier grant, and no later choice lifts it', () => {
   const c = new Consent(policy(), 'id')
-  assert.equal(c.force('marketing', 'gpc'), false, 'nothing was granted: nothing to record')
+  assert.equal(c.force('marketing', 'gpc', 1), false, 'nothing was granted: nothing to record')
   assert.equal(c.state.marketing, 'denied')
   assert.equal(c.snapshot().source, 'gpc')
   const d = new Consent(policy(), 'id')
   d.restore({ id: 'id', state: { analytics: 'granted', marketing: 'granted' }, revision: 1, source: 'banner', timestamp: 1 }, 2)
-  assert.equal(d.force('marketing', 'gpc'), true, 'an explicit grant was overridden: a change for the ledger')
+  assert.equal(d.force('marketing', 'gpc', 9), true, 'an explicit grant was overridden: a change for the ledger')
   assert.equal(d.allows('marketing'), false)
+  assert.deepEqual([d.snapshot().source, d.snapshot().timestamp], ['gpc', 9], 'made by the signal, now')
   assert.deepEqual(d.update({ marketing: 'granted' }, 'banner', 3), { granted: [], withdrawn: [] })
   assert.equal(d.state.marketing, 'denied')
   d.reset()

@@ -21,7 +21,7 @@ test('every case of the shared GPC table holds for the tracker', () => {
     const consent = new Consent({ mode: c.mode, categories: CATEGORIES, revision: 1, expiryDays: { granted: 395, denied: 182 } }, 'c1')
     consent.restore({ id: 'c1', state: c.state, revision: 1, source: 'banner', timestamp: Date.now() - 1000 }, Date.now())
     // As the tracker does at load (tracker.ts): the signal, read from the browser, then the rule.
-    const signal = c.gpc && followGpc(consent, c.rule === 'opt-out' ? 'optOut' : true)
+    const signal = c.gpc && followGpc(consent, c.rule === 'opt-out' ? 'optOut' : true, Date.now())
     const stored = signal !== 'optOut'
     const seen = { stored, identifiers: stored && consent.allows('analytics'), marketing: stored && consent.allows('marketing') }
     assert.deepEqual(seen, c.outcome, c.name)
