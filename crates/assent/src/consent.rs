@@ -1,9 +1,8 @@
 //! `assent consent …`: checks on the consent ledger.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use assent_server::config;
 use assent_store::SqliteStore;
 use clap::Subcommand;
 use rusqlite::{Connection, OpenFlags};
@@ -13,24 +12,22 @@ pub enum Command {
     /// Walk the ledger's hash chain and report the first entry that was changed, removed or
     /// reordered after it was written. Exits 0 when every link holds, 1 when one does not.
     Verify {
-        /// The configuration file whose data directory holds the store.
+        /// The configuration file whose data directory holds the store; by default the
+        /// development project `assent serve` made. ASSENT_DATA_DIR overrides its data_dir.
         #[arg(long, env = "ASSENT_CONFIG")]
-        config: PathBuf,
+        config: Option<PathBuf>,
     },
 }
 
 pub fn run(command: Command) -> ExitCode {
     match command {
-        Command::Verify { config } => verify(&config),
+        Command::Verify { config } => verify(config.as_deref()),
     }
 }
 
 /// The store of a configuration, opened read-only, or the exit code after saying why not.
-pub fn open_read_only(config: &std::path::Path) -> Result<Connection, ExitCode> {
-    let settings = config::load(config).map_err(|problems| {
-        eprint!("{problems}");
-        ExitCode::from(2)
-    })?;
+pub fn open_read_only(config: Option<&Path>) -> Result<Connection, ExitCode> {
+    let settings = crate::configuration::load_or_exit(config)?;
     let path = settings.data_dir.join(SqliteStore::FILE);
     let conn =
         Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
@@ -41,7 +38,7 @@ pub fn open_read_only(config: &std::path::Path) -> Result<Connection, ExitCode> 
     Ok(conn)
 }
 
-fn verify(config: &std::path::Path) -> ExitCode {
+fn verify(config: Option<&Path>) -> ExitCode {
     let conn = match open_read_only(config) {
         Ok(conn) => conn,
         Err(code) => return code,

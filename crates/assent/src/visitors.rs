@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use crate::consent::open_read_only;
 
-pub fn run(config: &Path, days: u32) -> ExitCode {
+pub fn run(config: Option<&Path>, days: u32) -> ExitCode {
     let conn = match open_read_only(config) {
         Ok(conn) => conn,
         Err(code) => return code,
