@@ -17,11 +17,61 @@ pub enum Command {
         #[arg(long, env = "ASSENT_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Start digesting a project's new ledger entries with a new key. Older entries keep the
+    /// key they were digested with; deleting an old key from `ledger.keys` makes its entries
+    /// match no identifier ever again (the chain still verifies). Takes effect when the
+    /// collector next starts.
+    RotateKey {
+        /// The configuration file whose keys directory holds the ledger keys; by default the
+        /// development project `assent serve` made.
+        #[arg(long, env = "ASSENT_CONFIG")]
+        config: Option<PathBuf>,
+        /// The project whose key is rotated.
+        #[arg(long)]
+        project: String,
+    },
 }
 
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Verify { config } => verify(config.as_deref()),
+        Command::RotateKey { config, project } => rotate_key(config.as_deref(), &project),
+    }
+}
+
+fn rotate_key(config: Option<&Path>, project: &str) -> ExitCode {
+    let settings = match crate::configuration::load_or_exit(config) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    if !settings.projects.iter().any(|p| p.id == project) {
+        let ids: Vec<&str> = settings.projects.iter().map(|p| p.id.as_str()).collect();
+        eprintln!(
+            "assent: no project {project:?} in the configuration; it has: {}",
+            ids.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let keys_dir = settings.keys_dir();
+    let rotated = assent_store::keyring::Keyring::open(&keys_dir)
+        .and_then(|ring| ring.rotate_ledger_key(project));
+    match rotated {
+        Ok(key) => {
+            println!(
+                "project {project}: new ledger entries are digested with key {} (in {}); \
+                 restart the collector for it to take effect",
+                key.id,
+                keys_dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "assent: cannot rotate the ledger key in {}: {e}",
+                keys_dir.display()
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -85,9 +85,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::CheckConfig { file } => check_config(
-            file.unwrap_or_else(|| development::file(&configuration::env)),
-        ),
+        Command::CheckConfig { file } => {
+            check_config(file.unwrap_or_else(|| development::file(&configuration::env)))
+        }
         Command::Serve { config } => serve(config),
         Command::Consent(command) => consent::run(command),
         Command::Visitors { config, days } => visitors::run(config.as_deref(), days),
@@ -103,21 +103,21 @@ fn main() -> ExitCode {
 
 fn check_config(file: PathBuf) -> ExitCode {
     match config::load(&file) {
-            Ok(settings) => {
-                println!(
-                    "{}: OK ({} project{}, listening on {}, data in {})",
-                    file.display(),
-                    settings.projects.len(),
-                    if settings.projects.len() == 1 {
-                        ""
-                    } else {
-                        "s"
-                    },
-                    settings.listen,
-                    settings.data_dir.display()
-                );
-                ExitCode::SUCCESS
-            }
+        Ok(settings) => {
+            println!(
+                "{}: OK ({} project{}, listening on {}, data in {})",
+                file.display(),
+                settings.projects.len(),
+                if settings.projects.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                settings.listen,
+                settings.data_dir.display()
+            );
+            ExitCode::SUCCESS
+        }
         Err(problems) => {
             eprint!("{problems}");
             ExitCode::from(2)

@@ -135,10 +135,11 @@ async fn every_command_honours_assent_data_dir() {
     .unwrap();
     let mut c = assent(other.path());
     c.env("ASSENT_DATA_DIR", &data);
-    assert!(
-        succeeds(c, &["consent", "verify", "--config", config.to_str().unwrap()])
-            .contains("consent ledger OK")
-    );
+    assert!(succeeds(
+        c,
+        &["consent", "verify", "--config", config.to_str().unwrap()]
+    )
+    .contains("consent ledger OK"));
 }
 
 #[test]
@@ -190,7 +191,12 @@ fn logs_are_plain_text_when_stderr_is_not_a_terminal() {
     child.kill().unwrap();
     child.wait().unwrap();
     let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     assert!(log.contains("collector started"), "{log}");
     assert!(!log.contains('\u{1b}'), "no ANSI escape codes: {log:?}");
 }

@@ -70,7 +70,9 @@ fn comment_out(text: &mut String, span: Range<usize>) -> bool {
     let start = text[..span.start.min(text.len())]
         .rfind('\n')
         .map_or(0, |i| i + 1);
-    let end = span.end.clamp(span.start + 1, text.len().max(span.start + 1));
+    let end = span
+        .end
+        .clamp(span.start + 1, text.len().max(span.start + 1));
     let mut lines = vec![start];
     lines.extend(
         text[start..end.min(text.len())]
@@ -143,7 +145,10 @@ fn fix(text: &str, at: usize, message: &str) -> String {
         let one_of = format!("expected one of {}", allowed.join(", "));
         return match closest(given, &allowed) {
             Some(best) => format!("{one_of}: write {key} = \"{best}\""),
-            None => format!("{one_of}, e.g. {key} = \"{}\"", allowed.first().unwrap_or(&"")),
+            None => format!(
+                "{one_of}, e.g. {key} = \"{}\"",
+                allowed.first().unwrap_or(&"")
+            ),
         };
     }
     if let Some(missing) = message
@@ -226,8 +231,14 @@ ip = "trunc"
         assert_eq!(
             fixes,
             [
-                (Some(1), "write the value in double quotes: listen = \"8080\""),
-                (Some(3), "expected one of full, normal, e.g. durability = \"full\""),
+                (
+                    Some(1),
+                    "write the value in double quotes: listen = \"8080\""
+                ),
+                (
+                    Some(3),
+                    "expected one of full, normal, e.g. durability = \"full\""
+                ),
                 (Some(6), "write a list in [ ]: write_keys = [\"pk_demo\"]"),
                 (
                     Some(7),
