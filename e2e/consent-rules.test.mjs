@@ -1,4 +1,5 @@
-// DESIGN §3 hard rules, each in real Chromium against the real collector and its SQLite file.
+// The hard rules of docs/architecture.md, each in real Chromium against the real collector and its
+// SQLite file.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { deviceState } from './harness/browser.mjs'
@@ -19,7 +20,7 @@ async function keysOnDevice(page) {
   }
 }
 
-test('rule 1: nothing is written to the device before consent, whatever the pending behaviour', async () => {
+test('nothing before consent: nothing is written to the device before consent, whatever the pending behaviour', async () => {
   for (const whilePending of ['queue', 'anonymous', 'drop']) {
     const init = env.config({ consent: { whilePending }, plugins: [['crossDomain'], ['migrateFrom', ['segment', 'amplitude', 'snowplow', 'posthog']]] })
     const { page, context, batches } = await env.open({ init })
@@ -63,7 +64,7 @@ test('rule 1: nothing is written to the device before consent, whatever the pend
   }
 })
 
-test('rule 2: optOut stops every request but one, purges everything but the marker, and survives clear, reset and reload', async () => {
+test('opt-out: optOut stops every request but one, purges everything but the marker, and survives clear, reset and reload', async () => {
   const init = env.config({ delivery: { flushIntervalMs: 60_000 } })
   const { page, context, batches } = await env.open({ init })
   await page.evaluate(async () => {
@@ -126,7 +127,7 @@ test('rule 2: optOut stops every request but one, purges everything but the mark
   await context.close()
 })
 
-test('rule 2: Do-Not-Track, when respected, means opted out: no request, no write', async () => {
+test('opt-out: Do-Not-Track, when respected, means opted out: no request, no write', async () => {
   const { page, context, batches } = await env.open({
     init: env.config({ consent: { respectDoNotTrack: true, mode: 'opt-out' } }),
     initScripts: [() => Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' })],
@@ -143,7 +144,7 @@ test('rule 2: Do-Not-Track, when respected, means opted out: no request, no writ
   await context.close()
 })
 
-test('rule 3: withdrawing a category purges the queued events captured under it', async () => {
+test('withdrawal: withdrawing a category purges the queued events captured under it', async () => {
   const init = env.config({ delivery: { flushIntervalMs: 60_000 } })
   const { page, context, batches } = await env.open({ path: '/landing?gclid=CLICK123&utm_source=ads', init })
   await page.evaluate(() => {
@@ -176,7 +177,7 @@ test('rule 3: withdrawing a category purges the queued events captured under it'
   await context.close()
 })
 
-test('rule 3: without a withdrawal the same events do arrive (the purge test can fail)', async () => {
+test('withdrawal: without a withdrawal the same events do arrive (the purge test can fail)', async () => {
   const { page, context } = await env.open({ path: '/landing?gclid=CLICK456', init: env.config({ delivery: { flushIntervalMs: 60_000 } }) })
   await page.evaluate(async () => {
     a.setConsent({ analytics: 'granted', marketing: 'granted' }, { source: 'banner' })
@@ -188,7 +189,7 @@ test('rule 3: without a withdrawal the same events do arrive (the purge test can
   await context.close()
 })
 
-test('rule 4: anonymous and identified events never share a batch', async () => {
+test('anonymous and identified events never share a batch', async () => {
   const init = env.config({ consent: { whilePending: 'anonymous' }, delivery: { flushIntervalMs: 60_000 } })
   const { page, context, batches } = await env.open({ init })
   await page.evaluate(async () => {
@@ -215,7 +216,7 @@ test('rule 4: anonymous and identified events never share a batch', async () => 
   await context.close()
 })
 
-test('rule 5: Global Privacy Control denies marketing by default, or opts out when the project says so', async () => {
+test('Global Privacy Control denies marketing by default, or opts out when the project says so', async () => {
   const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
   const { page, context } = await env.open({ init: env.config({ plugins: [['crossDomain']] }), initScripts: [gpc] })
   const state = await page.evaluate(async () => {
@@ -246,7 +247,7 @@ test('rule 5: Global Privacy Control denies marketing by default, or opts out wh
   await strict.context.close()
 })
 
-test('rule 5: GPC overrides an earlier grant of marketing — recorded in the ledger, queued click ids purged, no later grant lifts it', async () => {
+test('Global Privacy Control overrides an earlier grant of marketing — recorded in the ledger, queued click ids purged, no later grant lifts it', async () => {
   const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
   // Without the signal the visitor grants marketing; an event with a click id waits in the durable
   // queue (the collector cannot be reached from this first visit).
@@ -294,7 +295,7 @@ test('rule 5: GPC overrides an earlier grant of marketing — recorded in the le
   await back.context.close()
 })
 
-test('rule 6: every consent change is a consent event in the ledger, with who, what, when, revision and source', async () => {
+test('on record: every consent change is a consent event in the ledger, with who, what, when, revision and source', async () => {
   const { page, context } = await env.open({ init: env.config({ consent: { revision: '2026-11' } }) })
   await page.addScriptTag({ url: '/assent-consent-adapters.min.js' })
   const consentId = await page.evaluate(async () => {

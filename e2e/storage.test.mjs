@@ -1,4 +1,4 @@
-// DESIGN §4: storage strategies, restore, scoping by write key, cookie domain and attributes,
+// Storage in the browser (docs/architecture.md, "Storage"): strategies, restore, scoping by write key, cookie domain and attributes,
 // and storage that is full or disabled.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'

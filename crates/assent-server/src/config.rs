@@ -67,7 +67,7 @@ pub struct ProjectSettings {
     pub admin_tokens: Vec<AdminToken>,
     /// `None` means any origin (`"*"`).
     pub allowed_origins: Option<Vec<String>>,
-    /// What may be stored of each event (DESIGN §6): consent mode, GPC, DNT, IP, preset.
+    /// What may be stored of each event (docs/architecture.md): consent mode, GPC, DNT, IP, preset.
     pub policy: Policy,
     /// The server-set id cookie of `GET /v1/id`.
     pub id_cookie: IdCookie,

@@ -1,4 +1,4 @@
-//! Privacy operations at scale (issue 5): with 5 million events from 100 000 subjects in the
+//! Privacy operations at scale: with 5 million events from 100 000 subjects in the
 //! store, how long do deleting one subject and exporting one subject take?
 //!
 //! The store is filled directly (batched inserts into a fresh store file, much faster than

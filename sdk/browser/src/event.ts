@@ -4,7 +4,7 @@ import type { PageContext } from './page-context'
 export type EventType = 'track' | 'page' | 'screen' | 'identify' | 'group' | 'alias' | 'consent'
 
 /**
- * How anonymous an event is (DESIGN §3): `full` carries no identifier at all, `session` only
+ * How anonymous an event is: `full` carries no identifier at all, `session` only
  * the session id and sequence, `server` is `full` plus a request to the collector to keep
  * no IP and set no cookie (the `X-Assent-Anonymous: 1` header).
  */
@@ -40,7 +40,7 @@ export interface AssentEvent {
 
 /**
  * An event waiting for delivery. `needs` lists the consent categories its content depends
- * on, so withdrawing one drops exactly the events captured under it (hard rule 3).
+ * on, so withdrawing one drops exactly the events captured under it (docs/architecture.md, "Hard rules").
  */
 export interface QueuedEvent {
   event: AssentEvent
@@ -51,7 +51,7 @@ export interface QueuedEvent {
 
 /**
  * Events of different anonymity never share a batch: anonymous and identified ones must not
- * (hard rule 4), and the `server` level is asked for per request, so it cannot mix either.
+ * (a request could tie them together), and the `server` level is asked for per request, so it cannot mix either.
  */
 export function batchKey(item: QueuedEvent): string {
   return String(item.event.context.anonymous)
