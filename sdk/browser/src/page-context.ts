@@ -63,3 +63,9 @@ function readPage(keepClickIds: boolean, own: string[]): { page: PageContext; cl
   const clickIds = keepClickIds && stripParams(location.href, CLICK_ID_PARAMS).removed
   return { page: { path: location.pathname, referrer, search, title: document.title, url }, clickIds }
 }
+
+/** An id the page's URL carries in `param`, if it looks like one. */
+export function urlParam(param: string): string | undefined {
+  const v = param ? new URL(location.href).searchParams.get(param) : null
+  return v && /^[\w.:-]{1,128}$/.test(v) ? v : undefined
+}

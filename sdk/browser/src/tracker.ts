@@ -3,9 +3,9 @@ import { CATEGORIES, Consent, ConsentRecord, ConsentSnapshot, ConsentStates, fol
 import { LINK_PARAM } from './cross-domain'
 import { Delivery, DeliveryStats } from './delivery'
 import { DeviceStore } from './device-store'
-import { AnonymousLevel, AssentEvent, EventType, Properties, QueuedEvent } from './event'
+import { AnonymousLevel, AssentEvent, EventType, Properties, utf8Bytes, withoutIdentifiers } from './event'
 import { EventQueue } from './event-queue'
-import { PageReader } from './page-context'
+import { PageReader, urlParam } from './page-context'
 import type { PluginAccess } from './plugin'
 import { hasDoNotTrack, hasGlobalPrivacyControl } from './privacy-signals'
 import { readSession, Session, touchSession } from './session'
@@ -47,31 +47,6 @@ export interface TrackerStats extends DeliveryStats {
   queued: number
   /** Events held in memory while consent is pending (`whilePending: 'queue'`). */
   held: number
-}
-
-/** UTF-8 length. Most events are ASCII, where a native regular expression answers faster than a loop. */
-function utf8Bytes(s: string): number {
-  // eslint-disable-next-line no-control-regex
-  if (!/[^\x00-\x7f]/.test(s)) return s.length
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c > 0x7f) n += c > 0x7ff && (c < 0xd800 || c > 0xdfff) ? 2 : 1
-  }
-  return n
-}
-
-/** A consent event reduced to what the ledger needs once identifiers are no longer allowed. */
-function withoutIdentifiers(item: QueuedEvent): QueuedEvent {
-  const { anonymousId, userId, groupId, sessionId, sequence, traits, ...event } = item.event
-  event.context.anonymous = 'server'
-  return { event, needs: [], bytes: item.bytes }
-}
-
-/** An id the page's URL carries in `param`, if it looks like one. */
-function urlParam(param: string): string | undefined {
-  const v = param ? new URL(location.href).searchParams.get(param) : null
-  return v && /^[\w.:-]{1,128}$/.test(v) ? v : undefined
 }
 
 /**
