@@ -18,8 +18,18 @@ fn assent(cwd: &Path) -> Command {
     c
 }
 
+/// A collector started by a test, stopped when the test ends, even by a failed assertion.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `assent serve` without a configuration, until it listens: its URL and its write key.
-fn serve(mut command: Command) -> (Child, String, String) {
+fn serve(mut command: Command) -> (Running, String, String) {
     let mut child = command
         .arg("serve")
         .stdout(Stdio::piped())
@@ -38,7 +48,7 @@ fn serve(mut command: Command) -> (Child, String, String) {
             break;
         }
     }
-    (child, url, key)
+    (Running(child), url, key)
 }
 
 fn succeeds(mut command: Command, args: &[&str]) -> String {
@@ -92,7 +102,7 @@ fn every_command_works(cwd: &Path, with_env: impl Fn(&mut Command)) {
 #[tokio::test]
 async fn after_serve_without_a_config_every_command_needs_no_more_arguments() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, url, key) = serve(assent(dir.path()));
+    let (_collector, url, key) = serve(assent(dir.path()));
     let answer = send(&url, &key).await;
     assert_eq!(answer["accepted"], 1, "{answer}");
 
@@ -102,22 +112,19 @@ async fn after_serve_without_a_config_every_command_needs_no_more_arguments() {
         "the file says where its data is: {kept}"
     );
     every_command_works(dir.path(), |_| {});
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[tokio::test]
 async fn every_command_honours_assent_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("elsewhere");
-    let (mut child, url, key) = serve({
+    let (collector, url, key) = serve({
         let mut c = assent(dir.path());
         c.env("ASSENT_DATA_DIR", &data);
         c
     });
     send(&url, &key).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(collector);
     assert!(data.join("events.db").exists());
 
     // From another directory, told only where the data is.
@@ -187,11 +194,12 @@ fn check_config_lists_every_mistake_each_with_its_line_and_a_specific_fix() {
 #[test]
 fn logs_are_plain_text_when_stderr_is_not_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, _, _) = serve(assent(dir.path()));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let (mut collector, _, _) = serve(assent(dir.path()));
+    collector.0.kill().unwrap();
+    collector.0.wait().unwrap();
     let mut log = String::new();
-    child
+    collector
+        .0
         .stderr
         .take()
         .unwrap()
