@@ -250,9 +250,10 @@ test('Global Privacy Control denies marketing by default, or opts out when the p
 test('Global Privacy Control overrides an earlier grant of marketing — recorded in the ledger, queued click ids purged, no later grant lifts it', async () => {
   const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
   // Without the signal the visitor grants marketing; an event with a click id waits in the durable
-  // queue (the collector cannot be reached from this first visit).
-  const first = await env.open({ path: '/landing?gclid=CLICK789', init: env.config({ delivery: { flushIntervalMs: 60_000 } }) })
-  await first.context.route(env.collector.url + '/**', (route) => route.abort())
+  // queue (this first visit cannot reach the collector: nothing listens on port 9, not even when
+  // the page is closed and the tracker tries once more).
+  const unreachable = { endpoint: 'http://127.0.0.1:9', delivery: { flushIntervalMs: 60_000 } }
+  const first = await env.open({ path: '/landing?gclid=CLICK789', init: env.config(unreachable) })
   const consentId = await first.page.evaluate(() => {
     a.setConsent({ analytics: 'granted', marketing: 'granted' }, { source: 'banner' })
     a.track('r5 queued with click id')
