@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Privacy operations at scale (issue 5): a release build fills a fresh store with 5 million
+# Privacy operations at scale: a release build fills a fresh store with 5 million
 # events of 100 000 subjects, then deletes and exports single subjects through the same code
 # the server and the CLI use, and prints the figures.
 #   bench/run-privacy.sh [events] [subjects]

@@ -1,4 +1,4 @@
-// whilePending / onDeny behaviours and the anonymous levels (issue 3, point 2).
+// whilePending / onDeny behaviours and the anonymous levels.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setup, sleep } from './harness/fixture.mjs'

@@ -1,4 +1,5 @@
-// DESIGN §3 hard rules, each in real Chromium against the real collector and its SQLite file.
+// The hard rules of docs/architecture.md, each in real Chromium against the real collector and its
+// SQLite file.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { deviceState } from './harness/browser.mjs'
@@ -19,16 +20,17 @@ async function keysOnDevice(page) {
   }
 }
 
-test('rule 1: nothing is written to the device before consent, whatever the pending behaviour', async () => {
+test('nothing before consent: nothing is written to the device before consent, whatever the pending behaviour', async () => {
   for (const whilePending of ['queue', 'anonymous', 'drop']) {
-    const { page, context, batches } = await env.open({ init: env.config({ consent: { whilePending } }) })
+    const init = env.config({ consent: { whilePending }, plugins: [['crossDomain'], ['migrateFrom', ['segment', 'amplitude', 'snowplow', 'posthog']]] })
+    const { page, context, batches } = await env.open({ init })
     await page.evaluate(async () => {
       a.page('Home')
       a.track('r1 viewed', { sku: 'A-1' })
       a.identify('user-r1', { plan: 'pro' })
       a.group('acme', { size: 3 })
       a.user().anonymousId()
-      a.decorateUrl('https://other.test/')
+      plugins.crossDomain.decorateUrl('https://other.test/')
       await a.flush()
     })
     await sleep(300)
@@ -57,12 +59,12 @@ test('rule 1: nothing is written to the device before consent, whatever the pend
     await page.evaluate(() => a.setConsent({ analytics: 'granted' }, { source: 'banner' }))
     await page.evaluate(() => a.track('after grant'))
     await sleep(50)
-    assert.ok((await keysOnDevice(page)).cookies.includes('ast_pk_demo_aid'), 'the anonymousId is stored once consent allows it')
+    assert.ok((await keysOnDevice(page)).cookies.includes('ast_pk_demo_id'), 'the anonymousId is stored once consent allows it')
     await context.close()
   }
 })
 
-test('rule 2: optOut stops every request but one, purges everything but the marker, and survives clear, reset and reload', async () => {
+test('opt-out: optOut stops every request but one, purges everything but the marker, and survives clear, reset and reload', async () => {
   const init = env.config({ delivery: { flushIntervalMs: 60_000 } })
   const { page, context, batches } = await env.open({ init })
   await page.evaluate(async () => {
@@ -73,7 +75,7 @@ test('rule 2: optOut stops every request but one, purges everything but the mark
     a.track('r2 queued at opt-out')
   })
   const before = await keysOnDevice(page)
-  assert.ok(before.cookies.includes('ast_pk_demo_aid') && before.localStorage.includes('ast_pk_demo_queue'), 'identifiers and queue were stored')
+  assert.ok(before.cookies.includes('ast_pk_demo_id') && before.localStorage.includes('ast_pk_demo_queue'), 'identifiers and queue were stored')
   const anonymousId = await page.evaluate(() => a.user().anonymousId())
   const consentId = await page.evaluate(() => a.getConsent().id)
   const sentBefore = batches.length
@@ -125,7 +127,7 @@ test('rule 2: optOut stops every request but one, purges everything but the mark
   await context.close()
 })
 
-test('rule 2: Do-Not-Track, when respected, means opted out: no request, no write', async () => {
+test('opt-out: Do-Not-Track, when respected, means opted out: no request, no write', async () => {
   const { page, context, batches } = await env.open({
     init: env.config({ consent: { respectDoNotTrack: true, mode: 'opt-out' } }),
     initScripts: [() => Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' })],
@@ -142,7 +144,7 @@ test('rule 2: Do-Not-Track, when respected, means opted out: no request, no writ
   await context.close()
 })
 
-test('rule 3: withdrawing a category purges the queued events captured under it', async () => {
+test('withdrawal: withdrawing a category purges the queued events captured under it', async () => {
   const init = env.config({ delivery: { flushIntervalMs: 60_000 } })
   const { page, context, batches } = await env.open({ path: '/landing?gclid=CLICK123&utm_source=ads', init })
   await page.evaluate(() => {
@@ -175,7 +177,7 @@ test('rule 3: withdrawing a category purges the queued events captured under it'
   await context.close()
 })
 
-test('rule 3: without a withdrawal the same events do arrive (the purge test can fail)', async () => {
+test('withdrawal: without a withdrawal the same events do arrive (the purge test can fail)', async () => {
   const { page, context } = await env.open({ path: '/landing?gclid=CLICK456', init: env.config({ delivery: { flushIntervalMs: 60_000 } }) })
   await page.evaluate(async () => {
     a.setConsent({ analytics: 'granted', marketing: 'granted' }, { source: 'banner' })
@@ -187,7 +189,7 @@ test('rule 3: without a withdrawal the same events do arrive (the purge test can
   await context.close()
 })
 
-test('rule 4: anonymous and identified events never share a batch', async () => {
+test('anonymous and identified events never share a batch', async () => {
   const init = env.config({ consent: { whilePending: 'anonymous' }, delivery: { flushIntervalMs: 60_000 } })
   const { page, context, batches } = await env.open({ init })
   await page.evaluate(async () => {
@@ -214,14 +216,14 @@ test('rule 4: anonymous and identified events never share a batch', async () => 
   await context.close()
 })
 
-test('rule 5: Global Privacy Control denies marketing by default, or opts out when the project says so', async () => {
+test('Global Privacy Control denies marketing by default, or opts out when the project says so', async () => {
   const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
-  const { page, context } = await env.open({ init: env.config(), initScripts: [gpc] })
+  const { page, context } = await env.open({ init: env.config({ plugins: [['crossDomain']] }), initScripts: [gpc] })
   const state = await page.evaluate(async () => {
     a.setConsent({ analytics: 'granted' }, { source: 'banner' })
     a.track('r5 gpc')
     await a.flush()
-    return { consent: a.getConsent(), link: a.decorateUrl('https://other.test/x') }
+    return { consent: a.getConsent(), link: plugins.crossDomain.decorateUrl('https://other.test/x') }
   })
   assert.equal(state.consent.state.marketing, 'denied')
   assert.equal(state.link, 'https://other.test/x', 'no cross-domain id without marketing')
@@ -245,7 +247,56 @@ test('rule 5: Global Privacy Control denies marketing by default, or opts out wh
   await strict.context.close()
 })
 
-test('rule 6: every consent change is a consent event in the ledger, with who, what, when, revision and source', async () => {
+test('Global Privacy Control overrides an earlier grant of marketing — recorded in the ledger, queued click ids purged, no later grant lifts it', async () => {
+  const gpc = () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })
+  // Without the signal the visitor grants marketing; an event with a click id waits in the durable
+  // queue (this first visit cannot reach the collector: nothing listens on port 9, not even when
+  // the page is closed and the tracker tries once more).
+  const unreachable = { endpoint: 'http://127.0.0.1:9', delivery: { flushIntervalMs: 60_000 } }
+  const first = await env.open({ path: '/landing?gclid=CLICK789', init: env.config(unreachable) })
+  const consentId = await first.page.evaluate(() => {
+    a.setConsent({ analytics: 'granted', marketing: 'granted' }, { source: 'banner' })
+    a.track('r5 queued with click id')
+    return a.getConsent().id
+  })
+  await first.page.waitForTimeout(50)
+  const storage = await first.context.storageState()
+  await first.context.close()
+
+  // The same visitor comes back with GPC on.
+  const back = await env.open({ path: '/shop?gclid=CLICK790', init: env.config(), initScripts: [gpc], context: { storageState: storage } })
+  const seen = await back.page.evaluate(async () => {
+    const atLoad = a.getConsent()
+    a.setConsent({ marketing: 'granted' }, { source: 'banner' })
+    a.track('r5 after gpc')
+    await a.flush()
+    return { atLoad, later: a.getConsent() }
+  })
+  assert.equal(seen.atLoad.state.marketing, 'denied')
+  assert.equal(seen.atLoad.source, 'gpc')
+  assert.equal(seen.atLoad.state.analytics, 'granted', 'GPC is about sale and sharing, not analytics')
+  assert.equal(seen.later.state.marketing, 'denied', 'a later grant does not lift the signal')
+  const [row] = await env.collector.waitFor((r) => r.length === 1, `event = 'r5 after gpc'`)
+  await env.collector.waitFor((r) => r.length === 3, `type = 'consent' and payload like '%${consentId}%'`)
+  assert.ok(!row.payload.context.page.url.includes('gclid'), 'no click id kept')
+  assert.ok(row.anonymous_id)
+  await back.page.waitForTimeout(200)
+  assert.equal(env.collector.events(`event = 'r5 queued with click id'`).length, 0, 'the event captured under marketing was purged')
+  const wire = back.batches.flatMap((b) => b.events)
+  assert.ok(!JSON.stringify(wire.map((e) => e.context.page)).includes('CLICK789'))
+  const ledger = env.collector
+    .query(`select entry from consent_ledger where consent_id = '${consentId}' order by id`)
+    .map((r) => JSON.parse(r.entry))
+    .map((e) => [e.source, JSON.parse(e.states).marketing])
+  assert.deepEqual(ledger, [
+    ['banner', 'granted'],
+    ['gpc', 'denied'],
+    ['banner', 'denied'],
+  ])
+  await back.context.close()
+})
+
+test('on record: every consent change is a consent event in the ledger, with who, what, when, revision and source', async () => {
   const { page, context } = await env.open({ init: env.config({ consent: { revision: '2026-11' } }) })
   await page.addScriptTag({ url: '/assent-consent-adapters.min.js' })
   const consentId = await page.evaluate(async () => {

@@ -1,21 +1,24 @@
-// Issue 3, point 7: cross-domain linking and adopting the ids other trackers left.
+// Cross-domain linking, a plugin (assent-cross-domain.min.js): a link carries the visitor's id to
+// a sister site, which adopts it only while fresh and only with analytics and marketing consent.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setup } from './harness/fixture.mjs'
 
 const env = setup()
 const ALL = { analytics: 'granted', marketing: 'granted' }
+/** Tracker options with the cross-domain plugin (the fixture page builds it from this data). */
+const linking = (over = {}, options = {}) => env.config({ ...over, plugins: [['crossDomain', options]] })
 
 test('decorateUrl links a sister site; the landing page adopts a fresh id with consent only', async () => {
-  const { page, context } = await env.open({ host: 'www.shop.test', init: env.config() })
-  const pendingLink = await page.evaluate(() => a.decorateUrl('https://www.partner.test/x'))
+  const { page, context } = await env.open({ host: 'www.shop.test', init: linking() })
+  const pendingLink = await page.evaluate(() => plugins.crossDomain.decorateUrl('https://www.partner.test/x'))
   assert.equal(pendingLink, 'https://www.partner.test/x', 'no link id without consent')
   const { id, link, analyticsOnly } = await page.evaluate(
     ({ target, all }) => {
       a.setConsent({ analytics: 'granted' })
-      const analyticsOnly = a.decorateUrl(target)
+      const analyticsOnly = plugins.crossDomain.decorateUrl(target)
       a.setConsent(all)
-      return { id: a.user().anonymousId(), link: a.decorateUrl(target), analyticsOnly }
+      return { id: a.user().anonymousId(), link: plugins.crossDomain.decorateUrl(target), analyticsOnly }
     },
     { target: env.site.url('www.partner.test', '/landing?ref=1'), all: ALL },
   )
@@ -25,7 +28,7 @@ test('decorateUrl links a sister site; the landing page adopts a fresh id with c
   assert.equal(new URL(link).searchParams.get('ref'), '1')
 
   // Landing with consent: adopted, and the id never appears in the reported page URL.
-  await page.goto(link + '&init=' + encodeURIComponent(JSON.stringify(env.config())))
+  await page.goto(link + '&init=' + encodeURIComponent(JSON.stringify(linking())))
   const landed = await page.evaluate(async (all) => {
     a.setConsent(all)
     a.page('Landing')
@@ -37,7 +40,7 @@ test('decorateUrl links a sister site; the landing page adopts a fresh id with c
   assert.ok(!row.payload.context.page.url.includes('ast_xd'), 'the link id is cut from page URLs')
 
   // Landing without marketing consent: not adopted.
-  await page.goto(link + '&init=' + encodeURIComponent(JSON.stringify(env.config({ writeKey: 'pk_other' }))))
+  await page.goto(link + '&init=' + encodeURIComponent(JSON.stringify(linking({ writeKey: 'pk_other' }))))
   const refused = await page.evaluate(() => {
     a.setConsent({ analytics: 'granted', marketing: 'denied' })
     return a.user().anonymousId()
@@ -49,7 +52,7 @@ test('decorateUrl links a sister site; the landing page adopts a fresh id with c
 test('a stale link (older than maxAgeSeconds) is ignored', async () => {
   const old = Date.now() - 121_000
   const id = '11111111-2222-4333-8444-555555555555'
-  const url = env.site.url('www.partner.test', `/landing?ast_xd=${id}.${old}`, env.config())
+  const url = env.site.url('www.partner.test', `/landing?ast_xd=${id}.${old}`, linking())
   const { page, context } = await env.open({ host: 'www.partner.test' })
   await page.goto(url)
   assert.notEqual(await page.evaluate((all) => (a.setConsent(all), a.user().anonymousId()), ALL), id)
@@ -59,7 +62,7 @@ test('a stale link (older than maxAgeSeconds) is ignored', async () => {
 })
 
 test('links to configured domains are decorated on click', async () => {
-  const config = env.config({ crossDomain: { domains: ['partner.test'] } })
+  const config = linking({}, { domains: ['partner.test'] })
   const { page, context } = await env.open({ host: 'www.shop.test', init: config })
   const id = await page.evaluate(
     ({ all, href }) => {
@@ -78,27 +81,18 @@ test('links to configured domains are decorated on click', async () => {
   await context.close()
 })
 
-test('migrateFrom adopts the anonymous id Segment, Amplitude or Snowplow left — only with consent', async () => {
-  const amp = Buffer.from(encodeURIComponent(JSON.stringify({ deviceId: 'amp-device-7', sessionId: 1 }))).toString('base64')
-  const peers = {
-    segment: { name: 'ajs_anonymous_id', value: '%22seg-anon-7%22', expect: 'seg-anon-7' },
-    amplitude: { name: 'AMP_abcdef1234', value: encodeURIComponent(amp), expect: 'amp-device-7' },
-    snowplow: { name: '_sp_id.4f2a', value: 'sp-domain-user-7.1700000000.4.1700000500.1700000400', expect: 'sp-domain-user-7' },
-  }
-  for (const [peer, c] of Object.entries(peers)) {
-    const context = await env.browser.newContext()
-    await context.addCookies([{ name: c.name, value: c.value, domain: 'www.shop.test', path: '/' }])
-    const page = await context.newPage()
-    await page.goto(env.site.url('www.shop.test', '/', env.config({ migrateFrom: [peer] })))
-    assert.equal(await page.evaluate(() => a.user().anonymousId()), undefined, `${peer}: nothing read before consent`)
-    const id = await page.evaluate(async (peer) => {
-      a.setConsent({ analytics: 'granted' })
-      a.track('mig ' + peer)
-      await a.flush()
-      return a.user().anonymousId()
-    }, peer)
-    assert.equal(id, c.expect, peer)
-    await env.collector.waitFor((r) => r.length === 1, `event = 'mig ${peer}' and anonymous_id = '${c.expect}'`)
-    await context.close()
-  }
+test('without the plugin the core neither adopts a link nor decorates links, but still cuts ast_xd from URLs', async () => {
+  const id = '11111111-2222-4333-8444-666666666666'
+  const { page, context } = await env.open({ host: 'www.partner.test', path: `/landing?ast_xd=${id}.${Date.now()}`, init: env.config() })
+  const seen = await page.evaluate(async (all) => {
+    a.setConsent(all)
+    a.page('Landing without plugin')
+    await a.flush()
+    return a.user().anonymousId()
+  }, ALL)
+  assert.notEqual(seen, id)
+  const [row] = await env.collector.waitFor((r) => r.length === 1, `type = 'page' and anonymous_id = '${seen}'`)
+  assert.equal(new URL(row.payload.context.page.url).searchParams.has('ast_xd'), false)
+  assert.ok(new URL(row.payload.context.page.url).searchParams.has('init'), 'other parameters stay')
+  await context.close()
 })

@@ -1,4 +1,4 @@
-// DESIGN §5: batching, keepalive on exit, the durable queue and its cap, retries and drops.
+// Delivery from the browser: batching, keepalive on exit, the durable queue and its cap, retries and drops.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { waitForRequests } from './harness/browser.mjs'
@@ -61,7 +61,8 @@ test('the durable queue exists only while storage is allowed', async () => {
   await page.evaluate(granted)
   await page.evaluate(() => a.track('dq granted'))
   await sleep(100)
-  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('ast_pk_demo_queue')))
+  // Format 2: { v, events }.
+  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('ast_pk_demo_queue'))).events
   assert.deepEqual(stored.map((i) => i.event.event || i.event.type), ['dq anonymous', 'consent', 'dq granted'])
   await context.close()
 })
@@ -76,7 +77,8 @@ test('the queue is capped: oldest dropped and counted, in memory and on the devi
   })
   assert.equal(stats.queued, 5)
   assert.equal(stats.dropped.overflow, 4, 'the consent event and the 3 oldest tracks')
-  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('ast_pk_demo_queue')))
+  // Format 2: { v, events }.
+  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('ast_pk_demo_queue'))).events
   assert.deepEqual(stored.map((i) => i.event.event), ['cap 3', 'cap 4', 'cap 5', 'cap 6', 'cap 7'])
   await context.close()
 })

@@ -1,4 +1,4 @@
-// Issue 3, point 6: 1 000 events tracked across reloads while a proxy between the page and the
+// Nothing acknowledged is lost: 1 000 events tracked across reloads while a proxy between the page and the
 // collector fails half the requests at random — every event is in the store exactly once.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'

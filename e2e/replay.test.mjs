@@ -1,4 +1,4 @@
-// Session replay (issue 7) in real Chromium against the real collector: consent gating,
+// Session replay in real Chromium against the real collector: consent gating,
 // sampling, withdrawal, opt-out, anonymous tracking, masking of typed text, pagehide flush and
 // playback. Every replay body that leaves the browser is captured on the wire and inflated.
 import assert from 'node:assert/strict'

@@ -1,16 +1,17 @@
-// Issue 4, point 6 (browser half): `serverId: true` uses the collector's HttpOnly first-party id
+// The server-id plugin (assent-server-id.min.js) uses the collector's HttpOnly first-party id
 // cookie (GET /v1/id), which Safari's ITP does not cap at 7 days, to get back an anonymousId the
 // tracker's own storage lost. The page (www.shop.test) and the collector (collect.shop.test) are
 // same-site, as a first-party collector subdomain would be, so the Lax cookie is sent.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { storedAnonymousId } from './harness/browser.mjs'
 import { setup, sleep } from './harness/fixture.mjs'
 
 const env = setup()
 const COOKIE = 'ast_id_demo'
 const DAY = 86_400
 const collect = () => `http://collect.shop.test:${env.collector.port}`
-const config = (over = {}) => env.config({ endpoint: collect(), serverId: true, ...over })
+const config = (over = {}) => env.config({ endpoint: collect(), plugins: [['serverId']], ...over })
 
 /** A fresh profile; every /v1/id request and answer is recorded. `a` is the page's tracker. */
 async function open(init) {
@@ -97,7 +98,7 @@ test('the server id: nothing before consent, adopted when own storage is lost, e
   assert.deepEqual(before.map((r) => r.anonymous_id), [id, id], 'the stored events carry the server id')
   const consent = await env.collector.waitFor((r) => r.length === 1, `type = 'consent' and anonymous_id = '${id}'`)
   assert.equal(consent.length, 1, 'the consent event carries it too')
-  const localAid = await page.evaluate(() => localStorage.getItem('ast_pk_demo_aid'))
+  const localAid = storedAnonymousId(await page.evaluate(() => localStorage.getItem('ast_pk_demo_id')))
   assert.equal(localAid, id, 'and the tracker keeps it as its own')
 
   // Once per page load: more consent changes do not ask again.
@@ -152,7 +153,7 @@ test('the server id: nothing before consent, adopted when own storage is lost, e
   assert.equal(withdrawn.query.analytics, 'denied')
   assert.deepEqual(withdrawn.body, { id: null })
   await until(async () => !(await serverCookie(context)), 'the server cookie to expire')
-  assert.equal(await page.evaluate(() => localStorage.getItem('ast_pk_demo_aid')), null)
+  assert.equal(await page.evaluate(() => localStorage.getItem('ast_pk_demo_id')), null)
   assert.deepEqual(pageErrors, [])
   await context.close()
 })

@@ -1,4 +1,4 @@
-// Sessions (issue 3, point 4) under Playwright's clock: no real waiting.
+// Sessions under Playwright's clock: no real waiting.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setup } from './harness/fixture.mjs'

@@ -32,6 +32,15 @@ export async function deviceState(page) {
 }
 
 /**
+ * The anonymousId in the tracker's stored identity record (`ast_<key>_id`, format 2: JSON,
+ * URI-encoded in a cookie), or undefined when there is none.
+ */
+export function storedAnonymousId(raw) {
+  if (raw === undefined || raw === null) return undefined
+  return JSON.parse(decodeURIComponent(raw)).aid
+}
+
+/**
  * Records every storage write the page makes (cookie setter, Storage.setItem, indexedDB.open)
  * from before any script runs, so a write that was later undone is still caught.
  */

@@ -4,15 +4,25 @@ import { createServer } from 'node:http'
 import { readFileSync } from 'node:fs'
 import { repoRoot } from './collector.mjs'
 
+/** The IIFE add-on bundle that defines each plugin on `window.Assent`. */
+const PLUGIN_BUNDLES = { crossDomain: 'assent-cross-domain', migrateFrom: 'assent-migration', serverId: 'assent-server-id' }
+
 /**
  * Fixture page: loads the IIFE from this origin. `?init=<json>` starts a tracker in <head>
- * (window.a), as a site would; without it the test calls Assent.init itself.
+ * (window.a), as a site would; without it the test calls Assent.init itself. Plugins are data
+ * in the JSON, `plugins: [[name, options], …]`: the page loads each add-on bundle and passes
+ * `Assent[name](options)` to init; `window.plugins[name]` is the plugin made.
  */
 function page(url) {
   const init = url.searchParams.get('init')
+  const plugins = (init && JSON.parse(init).plugins) || []
+  const bundles = plugins.map(([name]) => `<script src="/${PLUGIN_BUNDLES[name]}.min.js"></script>`).join('')
+  const start = `const init = ${init}; window.plugins = {}
+init.plugins = (init.plugins || []).map(([name, options]) => (window.plugins[name] = Assent[name](options)))
+window.a = Assent.init(init)`
   return `<!doctype html><html><head><meta charset="utf-8"><title>Fixture ${url.pathname}</title>
-<script src="/assent.min.js"></script>
-${init ? `<script>window.a = Assent.init(${init})</script>` : ''}
+<script src="/assent.min.js"></script>${bundles}
+${init ? `<script>${start}</script>` : ''}
 </head><body><h1>${url.pathname}</h1><a id="out" href="/elsewhere">next</a></body></html>`
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 /// What an event records, as in the Segment Spec, plus `consent`, which records a visitor's
-/// consent choice (DESIGN §3).
+/// consent choice (docs/architecture.md, "Consent model").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventType {

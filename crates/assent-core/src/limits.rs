@@ -1,5 +1,5 @@
 /// Size limits, enforced before anything is parsed deeply. The defaults are the documented
-/// ones (DESIGN §2); a request over a limit gets `413` with a JSON body naming the limit.
+/// ones (README, "Sending events"); a request over a limit gets `413` with a JSON body naming the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// One event, as it appears on the wire.

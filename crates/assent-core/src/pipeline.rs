@@ -14,6 +14,9 @@ pub struct Processed {
     pub rejected: Vec<IndexedRejection>,
     /// Accepted, then not stored because the policy says so (the client must not retry them).
     pub discarded: usize,
+    /// Of the events to be stored, how many carry no identifier at all (no anonymousId,
+    /// userId, groupId or sessionId): sent without one, or their consent did not allow it.
+    pub without_identifiers: usize,
     /// Everything the policy did, for metrics.
     pub actions: Vec<Action>,
 }
@@ -27,6 +30,7 @@ pub struct Processed {
 /// let done = pipeline::process(batch, &Received::now(None), &Signals::default(), &Policy::default());
 /// assert_eq!((done.events.len(), done.rejected[0].index), (1, 1));
 /// assert_eq!(done.events[0].anonymous_id, None, "no consent snapshot: no identifier kept");
+/// assert_eq!(done.without_identifiers, 1);
 /// ```
 pub fn process(batch: Batch, received: &Received, signals: &Signals, policy: &Policy) -> Processed {
     let mut out = Processed {
@@ -72,7 +76,13 @@ impl Processed {
         if verdict.dropped() {
             self.discarded += 1;
         } else {
-            self.events.push(enrich::one(event, received, verdict.ip));
+            let stored = enrich::one(event, received, verdict.ip);
+            let identified = stored.anonymous_id.is_some()
+                || stored.user_id.is_some()
+                || stored.group_id.is_some()
+                || stored.session_id.is_some();
+            self.without_identifiers += usize::from(!identified);
+            self.events.push(stored);
         }
     }
 }

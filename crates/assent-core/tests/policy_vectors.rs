@@ -1,4 +1,5 @@
-//! Runs `spec/policy-vectors.json`: the policy rules as data, through decode → policy → enrich.
+//! Runs `spec/policy-vectors.json`: the policy rules as data, through decode → policy → enrich,
+//! and the Global Privacy Control table the tracker runs too (sdk/browser/test/gpc-rule.test.ts).
 
 use assent_core::policy::{self, CnilExempt, ConsentMode, DntRule, GpcRule, Policy, Signals};
 use assent_core::{decode, enrich, IpPolicy, Limits, Received, StoredEvent};
@@ -8,6 +9,32 @@ use serde_json::{json, Map, Value};
 #[derive(Deserialize)]
 struct Vectors {
     vectors: Vec<Vector>,
+    gpc: GpcTable,
+}
+
+#[derive(Deserialize)]
+struct GpcTable {
+    cases: Vec<GpcCase>,
+}
+
+/// One case of the GPC rule: the visitor's consent, the signal, and what may be kept.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GpcCase {
+    name: String,
+    rule: GpcRule,
+    mode: ConsentMode,
+    gpc: bool,
+    state: Map<String, Value>,
+    outcome: GpcOutcome,
+}
+
+#[derive(Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct GpcOutcome {
+    stored: bool,
+    identifiers: bool,
+    marketing: bool,
 }
 
 #[derive(Deserialize)]
@@ -67,14 +94,50 @@ fn as_stored(e: &StoredEvent) -> Map<String, Value> {
     out
 }
 
-#[test]
-fn every_policy_vector_holds() {
+fn read_vectors() -> Vectors {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../spec/policy-vectors.json"
     ))
     .unwrap();
-    let vectors: Vectors = serde_json::from_str(&text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_gpc_rule_shared_with_the_tracker_holds() {
+    let cases = read_vectors().gpc.cases;
+    assert!(cases.len() >= 8);
+    for c in cases {
+        // An event that carries all three things the rule decides about: an identifier, a click
+        // id and a cross-domain id.
+        let event = json!({"batch": [{"type": "track", "event": "Viewed", "anonymousId": "a1",
+            "context": {"consent": {"id": "c1", "state": c.state},
+                        "page": {"url": "https://shop.example/?gclid=G1&ast_xd=a9.1700000000&x=1"}}}]});
+        let mut event = decode::batch(event.to_string().as_bytes(), &Limits::default())
+            .unwrap()
+            .events
+            .remove(0)
+            .unwrap();
+        let signals = Signals::from_headers(|name| (c.gpc && name == "sec-gpc").then_some("1"));
+        let policy = Policy {
+            mode: c.mode,
+            gpc: c.rule,
+            ..Policy::default()
+        };
+        let verdict = policy::apply(&mut event, &signals, &policy);
+        let page = event.context.as_ref().map(|c| c.get()).unwrap_or_default();
+        let seen = GpcOutcome {
+            stored: !verdict.dropped(),
+            identifiers: !verdict.dropped() && event.anonymous_id.is_some(),
+            marketing: !verdict.dropped() && page.contains("gclid=G1") && page.contains("ast_xd"),
+        };
+        assert_eq!(seen, c.outcome, "{}", c.name);
+    }
+}
+
+#[test]
+fn every_policy_vector_holds() {
+    let vectors = read_vectors();
     assert!(vectors.vectors.len() >= 15);
     for v in vectors.vectors {
         let policy = Policy {

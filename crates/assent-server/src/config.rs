@@ -19,6 +19,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+mod toml_mistakes;
+
 /// A validated configuration, ready to run.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -67,7 +69,7 @@ pub struct ProjectSettings {
     pub admin_tokens: Vec<AdminToken>,
     /// `None` means any origin (`"*"`).
     pub allowed_origins: Option<Vec<String>>,
-    /// What may be stored of each event (DESIGN §6): consent mode, GPC, DNT, IP, preset.
+    /// What may be stored of each event (docs/architecture.md): consent mode, GPC, DNT, IP, preset.
     pub policy: Policy,
     /// The server-set id cookie of `GET /v1/id`.
     pub id_cookie: IdCookie,
@@ -314,19 +316,38 @@ pub fn parse(text: &str, source: &str) -> Result<Settings, Problems> {
         source: source.to_string(),
         problems,
     };
-    let file: FileConfig =
-        toml::from_str(text).map_err(|e| fail(vec![syntax_problem(text, &e)]))?;
+    // Mistakes of syntax and type first, every one; then, on what could be read, every rule
+    // about meaning.
+    let read = toml_mistakes::read_all::<FileConfig>(text);
+    let Some(file) = read.file else {
+        return Err(fail(read.problems));
+    };
     let mut check = Checker {
         text,
         problems: vec![],
     };
     let settings = check.settings(file);
-    // Problems are found table by table; they are listed in the file's order.
-    check.problems.sort_by_key(|p| p.line.unwrap_or(0));
-    if check.problems.is_empty() {
+    // A key left out for its own mistake is not also missing: a rule about it in its table
+    // would only repeat that mistake.
+    let repeats = |p: &Problem| {
+        let table = p.line.and_then(|l| {
+            let offset = text.split_inclusive('\n').take(l - 1).map(str::len).sum();
+            toml_mistakes::table(text, offset)
+        });
+        read.left_out.iter().any(|(t, key)| {
+            Some(t.as_str()) == table.or(Some(""))
+                && (p.message.contains(key) || p.fix.contains(key))
+        })
+    };
+    let mut problems = read.problems;
+    problems.extend(check.problems.into_iter().filter(|p| !repeats(p)));
+    // Problems are found table by table; they are listed in the file's order (those of the
+    // whole file last).
+    problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+    if problems.is_empty() {
         Ok(settings)
     } else {
-        Err(fail(check.problems))
+        Err(fail(problems))
     }
 }
 
@@ -880,38 +901,6 @@ fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
     }
     Some(out)
-}
-
-fn syntax_problem(text: &str, e: &toml::de::Error) -> Problem {
-    let message = e.message().trim().to_string();
-    let fix = if message.contains("AdminTokenSpec") {
-        "write an admin token as \"sk_...\", { name = \"dpo\", token = \"sk_...\" } or { name = \"dpo\", sha256 = \"<64 hex digits>\" }".to_string()
-    } else if let Some(unknown) = unknown_field(&message) {
-        let expected: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
-        match expected
-            .iter()
-            .find(|c| strsim::damerau_levenshtein(unknown, c) <= 2)
-        {
-            Some(best) => format!("did you mean `{best}`?"),
-            None => format!("remove `{unknown}`; allowed here: {}", expected.join(", ")),
-        }
-    } else if message.contains("invalid type") {
-        "give the value the type the message asks for (strings in double quotes, lists in [ ])"
-            .to_string()
-    } else if message.starts_with("missing field") {
-        "add the missing key to the table the line points at".to_string()
-    } else {
-        "fix the TOML syntax at the place shown (https://toml.io explains the format)".to_string()
-    };
-    Problem {
-        line: e.span().map(|s| line_of(text, s.start)),
-        message,
-        fix,
-    }
-}
-
-fn unknown_field(message: &str) -> Option<&str> {
-    message.strip_prefix("unknown field `")?.split('`').next()
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -32,6 +32,10 @@ pub struct Accepted {
     /// Of `accepted`, how many the project's privacy policy does not store (never retry them).
     #[serde(skip_serializing_if = "is_zero")]
     pub discarded: usize,
+    /// Of `accepted`, how many are stored without any identifier: sent without one, or their
+    /// consent snapshot did not allow the ones they carried. A count, never which.
+    #[serde(rename = "withoutIdentifiers")]
+    pub without_identifiers: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -150,6 +154,7 @@ pub(crate) async fn commit(
         events,
         rejected,
         discarded,
+        without_identifiers,
         actions,
     } = processed;
     for r in &rejected {
@@ -170,6 +175,7 @@ pub(crate) async fn commit(
         accepted: report.inserted + report.duplicates + report.suppressed + discarded,
         duplicates: report.duplicates,
         discarded,
+        without_identifiers,
         rejected: rejected
             .into_iter()
             .map(|r| RejectedEvent {

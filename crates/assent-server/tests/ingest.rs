@@ -14,7 +14,7 @@ async fn a_batch_is_stored_once_and_a_retry_adds_nothing() {
     assert_eq!(status, 200);
     assert_eq!(
         answer,
-        json!({"accepted": 2, "rejected": [], "duplicates": 0})
+        json!({"accepted": 2, "rejected": [], "duplicates": 0, "withoutIdentifiers": 0})
     );
 
     // The client never saw the answer and sends the batch again.
@@ -22,7 +22,7 @@ async fn a_batch_is_stored_once_and_a_retry_adds_nothing() {
     assert_eq!(status, 200);
     assert_eq!(
         answer,
-        json!({"accepted": 2, "rejected": [], "duplicates": 2})
+        json!({"accepted": 2, "rejected": [], "duplicates": 2, "withoutIdentifiers": 0})
     );
 
     assert_eq!(server.count("SELECT count(*) FROM events"), 2);

@@ -1,4 +1,4 @@
-//! Privacy operations as a site owner uses them (issue 5): a visitor browses anonymously,
+//! Privacy operations as a site owner uses them: a visitor browses anonymously,
 //! logs in, is merged, gives consent — then asks to see everything, and to be forgotten.
 //! Real server, real HTTP, real SQLite files.
 

@@ -43,6 +43,8 @@ async fn without_analytics_consent_no_identifier_and_no_address_is_stored() {
         (answer["accepted"].as_u64(), answer["discarded"].as_u64()),
         (Some(3), Some(1))
     );
+    // The sender learns that identifiers it sent were not kept (how many, not which).
+    assert_eq!(answer["withoutIdentifiers"], 1, "{answer}");
 
     let kept = stored(&server, "granted");
     assert_eq!(

@@ -199,7 +199,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = today.start_ms() + DAY / 2;
     let t = Instant::now();
     let report =
-        runtime.block_on(store.run_retention(rules, now, "bench".into(), NothingExpired::Skip))?;
+        runtime.block_on(store.run_retention(rules, now, "bench", NothingExpired::Skip))?;
     println!(
         "RESULT retention of a {:.1} GB partition of 5000000 events: {:.1} ms ({:?})",
         size as f64 / 1e9,

@@ -169,7 +169,11 @@ struct Running {
 }
 
 /// Where a job's events steps are: the partition, and in one without subject indexes, the
-/// first row not looked at yet. `None`: every partition is done.
+/// first row not looked at yet.
+///
+/// The events a step deletes are counted in the partition itself (its `deletions` table), in
+/// the same transaction as the deletion: the job's own record is in another file, and after a
+/// crash between the two commits a count kept only there would be off by a step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Cursor {
     day: Option<i64>,
@@ -177,6 +181,9 @@ struct Cursor {
     /// Set once every partition is done.
     #[serde(default)]
     done: bool,
+    /// Events deleted in the partitions before `day`.
+    #[serde(default)]
+    before: u64,
 }
 
 fn running(conn: &Connection, job: &str) -> rusqlite::Result<Option<Running>> {
@@ -397,24 +404,32 @@ impl SqliteStore {
                         running.cursor = Cursor {
                             day: Some(day.0),
                             row: 0,
-                            done: false,
+                            ..running.cursor
                         };
                     }
                     let (deleted, finished) =
                         delete_events_in(tx, day, &running.subject, running.cursor.row)?;
-                    *running.counts.entry("events".to_string()).or_insert(0) += deleted;
-                    running.cursor = match finished {
-                        EventsLeft::None => Cursor {
-                            day: Some(day.0 + 1),
-                            row: 0,
-                            done: false,
-                        },
-                        EventsLeft::From(row) => Cursor {
-                            day: Some(day.0),
-                            row,
-                            done: false,
-                        },
-                    };
+                    let here = count_in_partition(tx, day, &job, deleted)?;
+                    let before = running.cursor.before;
+                    running.counts.insert("events".to_string(), before + here);
+                    // The cursor moves on only from a step that found nothing left: the job's
+                    // record is in another file than the partition, and a crash between the
+                    // two commits must never leave rows behind a cursor that moved past them.
+                    if deleted == 0 {
+                        running.cursor = match finished {
+                            EventsLeft::None => Cursor {
+                                day: Some(day.0 + 1),
+                                row: 0,
+                                done: false,
+                                before: before + here,
+                            },
+                            EventsLeft::From(row) => Cursor {
+                                day: Some(day.0),
+                                row,
+                                ..running.cursor
+                            },
+                        };
+                    }
                     save_progress(tx, &job, &running).map(|()| Step::Deleted)
                 })?
                 .await?;
@@ -425,15 +440,40 @@ impl SqliteStore {
     }
 }
 
-/// What is left of a subject's events in a partition after a step.
+/// Adds a step's deletions to the job's count kept in the partition; returns the partition's
+/// whole count for the job.
+fn count_in_partition(
+    tx: &Transaction,
+    day: crate::partition::PartitionDay,
+    job: &str,
+    deleted: u64,
+) -> rusqlite::Result<u64> {
+    let schema = day.schema();
+    tx.execute(
+        &format!(
+            "INSERT INTO {schema}.deletions (job, events) VALUES (?1, ?2)
+             ON CONFLICT DO UPDATE SET events = events + excluded.events"
+        ),
+        params![job, deleted as i64],
+    )?;
+    tx.query_row(
+        &format!("SELECT events FROM {schema}.deletions WHERE job = ?1"),
+        [job],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+}
+
+/// Where a subject's events may still be in a partition, once a step found none where it
+/// looked.
 enum EventsLeft {
     None,
     /// Rows from this id on have not been looked at yet.
     From(i64),
 }
 
-/// Deletes a subject's events in one partition: through its subject indexes, up to
-/// [`STEP_ROWS`]; or, without them, among the [`SCAN_ROWS`] rows from `from_row` on.
+/// Deletes up to [`STEP_ROWS`] of a subject's events in one partition: through its subject
+/// indexes, or, without them, among the [`SCAN_ROWS`] rows from `from_row` on.
 fn delete_events_in(
     tx: &Transaction,
     day: crate::partition::PartitionDay,
@@ -443,12 +483,7 @@ fn delete_events_in(
     let schema = day.schema();
     let deleted = if crate::partition::has_subject_indexes(tx, &schema)? {
         let n = delete_rows_of(tx, &format!("{schema}.events"), "id", s, STEP_ROWS)?;
-        let left = if n < STEP_ROWS as u64 {
-            EventsLeft::None
-        } else {
-            EventsLeft::From(0)
-        };
-        (n, left)
+        (n, EventsLeft::None)
     } else {
         let until = from_row + SCAN_ROWS;
         let n = tx.execute(
@@ -465,10 +500,7 @@ fn delete_events_in(
             tx.query_row(&format!("SELECT max(id) FROM {schema}.events"), [], |r| {
                 r.get(0)
             })?;
-        let left = if n == STEP_ROWS as u64 {
-            // The window may hold more of them.
-            EventsLeft::From(from_row)
-        } else if last.is_some_and(|last| last >= until) {
+        let left = if last.is_some_and(|last| last >= until) {
             EventsLeft::From(until)
         } else {
             EventsLeft::None

@@ -11,7 +11,7 @@
 //!
 //! [`Store`] is what the server needs from any store; [`SqliteStore`] is the embedded default.
 //!
-//! Privacy operations (issue 5) live beside it and run on the same writer thread, so they
+//! Privacy operations live beside it and run on the same writer thread, so they
 //! never race ingest: [`deletion`] (a connected subject, then its identifiers suppressed),
 //! [`export`] (streamed), [`retention`] and the [`audit`] trail. [`subjects`] resolves a
 //! subject through the identity graph that every append keeps up to date.

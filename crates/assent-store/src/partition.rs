@@ -89,6 +89,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_dedupe ON events (dedupe_ts, message_id, project);
 CREATE TABLE IF NOT EXISTS hours (hour INTEGER PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deletions (job TEXT PRIMARY KEY, events INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS projects (
     project TEXT PRIMARY KEY,
     events  INTEGER NOT NULL DEFAULT 0
@@ -161,6 +162,11 @@ pub(crate) fn attach(
     )?;
     conn.pragma_update(Some(&day.schema()), "secure_delete", "ON")?;
     conn.pragma_update(Some(&day.schema()), "synchronous", "NORMAL")?;
+    // Partitions made before deletions counted their steps in them.
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {}.deletions (job TEXT PRIMARY KEY, events INTEGER NOT NULL) WITHOUT ROWID;",
+        day.schema()
+    ))?;
     Ok(())
 }
 

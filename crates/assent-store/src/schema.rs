@@ -70,7 +70,7 @@ const MIGRATIONS: &[&str] = &[
         'ip', ip,
         'visitorHash', visitor_hash)) AS event
     FROM events;",
-    // v4: privacy operations (issue 5). The identity graph links identifiers seen together
+    // v4: privacy operations. The identity graph links identifiers seen together
     // (identify, alias, any event carrying both); a subject is a connected set of them.
     // Suppressed identifiers and audit subjects are keyed HMACs (subject_hash.rs), never plain.
     // `events_by_received` lets retention find expired events without scanning the table.

@@ -1,9 +1,8 @@
 //! `assent consent …`: checks on the consent ledger.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use assent_server::config;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -11,18 +10,20 @@ pub enum Command {
     /// Walk the ledger's hash chain and report the first entry that was changed, removed or
     /// reordered after it was written. Exits 0 when every link holds, 1 when one does not.
     Verify {
-        /// The configuration file whose data directory holds the store.
+        /// The configuration file whose data directory holds the store; by default the
+        /// development project `assent serve` made. ASSENT_DATA_DIR overrides its data_dir.
         #[arg(long, env = "ASSENT_CONFIG")]
-        config: PathBuf,
+        config: Option<PathBuf>,
     },
     /// Start digesting a project's new ledger entries with a new key. Older entries keep the
     /// key they were digested with; deleting an old key from `ledger.keys` makes its entries
     /// match no identifier ever again (the chain still verifies). Takes effect when the
     /// collector next starts.
     RotateKey {
-        /// The configuration file whose keys directory holds the ledger keys.
+        /// The configuration file whose keys directory holds the ledger keys; by default the
+        /// development project `assent serve` made.
         #[arg(long, env = "ASSENT_CONFIG")]
-        config: PathBuf,
+        config: Option<PathBuf>,
         /// The project whose key is rotated.
         #[arg(long)]
         project: String,
@@ -31,21 +32,22 @@ pub enum Command {
 
 pub fn run(command: Command) -> ExitCode {
     match command {
-        Command::Verify { config } => verify(&config),
-        Command::RotateKey { config, project } => rotate_key(&config, &project),
+        Command::Verify { config } => verify(config.as_deref()),
+        Command::RotateKey { config, project } => rotate_key(config.as_deref(), &project),
     }
 }
 
-fn rotate_key(config: &std::path::Path, project: &str) -> ExitCode {
-    let settings = match config::load(config) {
+fn rotate_key(config: Option<&Path>, project: &str) -> ExitCode {
+    let settings = match crate::configuration::load_or_exit(config) {
         Ok(settings) => settings,
-        Err(problems) => {
-            eprint!("{problems}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     if !settings.projects.iter().any(|p| p.id == project) {
-        eprintln!("assent: no project {project:?} in {}", config.display());
+        let ids: Vec<&str> = settings.projects.iter().map(|p| p.id.as_str()).collect();
+        eprintln!(
+            "assent: no project {project:?} in the configuration; it has: {}",
+            ids.join(", ")
+        );
         return ExitCode::from(2);
     }
     let keys_dir = settings.keys_dir();
@@ -71,9 +73,9 @@ fn rotate_key(config: &std::path::Path, project: &str) -> ExitCode {
     }
 }
 
-fn verify(config: &std::path::Path) -> ExitCode {
+fn verify(config: Option<&Path>) -> ExitCode {
     let run = || -> Result<ExitCode, ExitCode> {
-        let settings = crate::privacy::settings(config)?;
+        let settings = crate::configuration::load_or_exit(config)?;
         let store = crate::privacy::open_store(&settings)?;
         let verified = crate::privacy::block_on(store.verify_ledger());
         store.close();

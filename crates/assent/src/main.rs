@@ -1,5 +1,6 @@
 //! `assent`: the collector binary. See `assent --help`.
 
+mod configuration;
 mod consent;
 mod development;
 mod privacy;
@@ -38,14 +39,17 @@ enum Command {
     },
     /// Check a configuration file and explain every mistake in it, with its line and a fix.
     CheckConfig {
-        /// The configuration file to check.
-        file: PathBuf,
+        /// The configuration file to check; by default the development project's
+        /// (`$ASSENT_DATA_DIR/development.toml`, else `./data/development.toml`).
+        #[arg(env = "ASSENT_CONFIG")]
+        file: Option<PathBuf>,
     },
     /// Daily unique visitors per project, counted without cookies (by the daily visitor hash).
     Visitors {
-        /// The configuration file whose data directory holds the store.
+        /// The configuration file whose data directory holds the store; by default the
+        /// development project `assent serve` made. ASSENT_DATA_DIR overrides its data_dir.
         #[arg(long, env = "ASSENT_CONFIG")]
-        config: PathBuf,
+        config: Option<PathBuf>,
         /// How many days back to show.
         #[arg(long, default_value_t = 30)]
         days: u32,
@@ -81,30 +85,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::CheckConfig { file } => match config::load(&file) {
-            Ok(settings) => {
-                println!(
-                    "{}: OK ({} project{}, listening on {}, data in {})",
-                    file.display(),
-                    settings.projects.len(),
-                    if settings.projects.len() == 1 {
-                        ""
-                    } else {
-                        "s"
-                    },
-                    settings.listen,
-                    settings.data_dir.display()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(problems) => {
-                eprint!("{problems}");
-                ExitCode::from(2)
-            }
-        },
+        Command::CheckConfig { file } => {
+            check_config(file.unwrap_or_else(|| development::file(&configuration::env)))
+        }
         Command::Serve { config } => serve(config),
         Command::Consent(command) => consent::run(command),
-        Command::Visitors { config, days } => visitors::run(&config, days),
+        Command::Visitors { config, days } => visitors::run(config.as_deref(), days),
         Command::Forget { subject, target } => privacy::forget(&target, &subject),
         Command::Export {
             subject,
@@ -115,14 +101,35 @@ fn main() -> ExitCode {
     }
 }
 
+fn check_config(file: PathBuf) -> ExitCode {
+    match config::load(&file) {
+        Ok(settings) => {
+            println!(
+                "{}: OK ({} project{}, listening on {}, data in {})",
+                file.display(),
+                settings.projects.len(),
+                if settings.projects.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                settings.listen,
+                settings.data_dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            eprint!("{problems}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn serve(config: Option<PathBuf>) -> ExitCode {
     init_logging();
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let settings = match config {
-        Some(path) => {
-            config::load(&path).and_then(|mut s| config::apply_env(&mut s, env).map(|()| s))
-        }
-        None => development::settings(env),
+        Some(path) => configuration::load(Some(&path)),
+        None => development::settings(configuration::env),
     };
     let settings = match settings {
         Ok(settings) => settings,
@@ -151,9 +158,10 @@ async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
-    // Tests and scripts read this line to find a random port: keep its shape.
-    println!("assent listening on http://{addr}");
     tracing::info!(%addr, data_dir = %data_dir.display(), "collector started");
+    // Tests and scripts read this line to find a random port (and take it to mean the log
+    // line above is written): keep its shape.
+    println!("assent listening on http://{addr}");
     collector.serve(listener, shutdown_signal()).await?;
     Ok(())
 }
@@ -181,16 +189,23 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight and committing them");
 }
 
-/// Logs to stderr; `RUST_LOG` takes the usual `target=level` list (default `info`).
+/// Logs to stderr; `RUST_LOG` takes the usual `target=level` list (default `info`). Colours
+/// only on a terminal (and never with `NO_COLOR`): a file, journald or a pipe gets plain text.
 fn init_logging() {
+    use std::io::IsTerminal;
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::prelude::*;
+    let colour = std::io::stderr().is_terminal() && configuration::env("NO_COLOR").is_none();
     let filter: Targets = std::env::var("RUST_LOG")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(colour),
+        )
         .with(filter)
         .init();
 }

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use assent_server::config::{self, Settings};
+use assent_server::config::Settings;
 use assent_server::retention_sweeper;
 use assent_store::audit::{AuditAction, AuditEntry};
 use assent_store::deletion::DeletionRequest;
@@ -20,9 +20,10 @@ use clap::{Args, Subcommand};
 /// Which store and project a command works on.
 #[derive(Args)]
 pub struct Target {
-    /// The configuration file whose data directory holds the store.
+    /// The configuration file whose data directory holds the store; by default the
+    /// development project `assent serve` made. ASSENT_DATA_DIR overrides its data_dir.
     #[arg(long, env = "ASSENT_CONFIG")]
-    config: PathBuf,
+    config: Option<PathBuf>,
     /// The project; may be left out when the configuration has only one.
     #[arg(long)]
     project: Option<String>,
@@ -36,19 +37,13 @@ pub enum RetentionCommand {
     /// Delete what each project keeps no longer ([projects.retention]) and give the disk
     /// space back.
     Run {
+        /// As for `forget`: by default the development project `assent serve` made.
         #[arg(long, env = "ASSENT_CONFIG")]
-        config: PathBuf,
+        config: Option<PathBuf>,
         /// Only say what would be deleted.
         #[arg(long)]
         dry_run: bool,
     },
-}
-
-pub(crate) fn settings(path: &Path) -> Result<Settings, ExitCode> {
-    config::load(path).map_err(|problems| {
-        eprint!("{problems}");
-        ExitCode::from(2)
-    })
 }
 
 fn project(settings: &Settings, asked: Option<&str>) -> Result<String, ExitCode> {
@@ -109,7 +104,7 @@ fn now_ms() -> i64 {
 /// `assent forget --subject ID`.
 pub fn forget(target: &Target, subject: &str) -> ExitCode {
     let run = || -> Result<ExitCode, ExitCode> {
-        let settings = settings(&target.config)?;
+        let settings = crate::configuration::load_or_exit(target.config.as_deref())?;
         let project = project(&settings, target.project.as_deref())?;
         let store = open_store(&settings)?;
         let request = DeletionRequest {
@@ -153,7 +148,7 @@ pub fn forget(target: &Target, subject: &str) -> ExitCode {
 /// `assent export --subject ID --out FILE`.
 pub fn export(target: &Target, subject: &str, out: &Path) -> ExitCode {
     let run = || -> Result<ExitCode, ExitCode> {
-        let settings = settings(&target.config)?;
+        let settings = crate::configuration::load_or_exit(target.config.as_deref())?;
         let project = project(&settings, target.project.as_deref())?;
         let store = open_store(&settings)?;
         // Written beside the target and renamed at the end: a failed export leaves no file
@@ -218,7 +213,7 @@ fn partial_path(out: &Path) -> std::path::PathBuf {
 pub fn retention(command: RetentionCommand) -> ExitCode {
     let RetentionCommand::Run { config, dry_run } = command;
     let run = || -> Result<ExitCode, ExitCode> {
-        let settings = settings(&config)?;
+        let settings = crate::configuration::load_or_exit(config.as_deref())?;
         let rules = retention_sweeper::rules(&settings.projects);
         if rules.is_empty() {
             println!("no project has a retention rule ([projects.retention]); nothing to do");

@@ -3,11 +3,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::privacy::{block_on, open_store, settings};
+use crate::privacy::{block_on, open_store};
 
-pub fn run(config: &Path, days: u32) -> ExitCode {
+pub fn run(config: Option<&Path>, days: u32) -> ExitCode {
     let run = || -> Result<ExitCode, ExitCode> {
-        let settings = settings(config)?;
+        let settings = crate::configuration::load_or_exit(config)?;
         let store = open_store(&settings)?;
         let rows = block_on(store.visitors_per_day(days));
         store.close();

@@ -19,6 +19,8 @@ await build({
   outdir: out,
   outExtension: { '.js': '.mjs' },
   define: { __VERSION__: '"test"' },
+  // Tests that drive a browser import playwright-core and esbuild from node_modules as they are.
+  packages: 'external',
   logLevel: 'warning',
 })
 const files = readdirSync(out).map((f) => out + '/' + f)

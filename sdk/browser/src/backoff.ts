@@ -17,7 +17,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   return isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
-/** Which answers mean "try the same batch again later" (DESIGN §5). */
+/** Which answers mean "try the same batch again later": timeouts, rate limits and server errors. */
 export function isRetryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500
 }

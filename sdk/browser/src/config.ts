@@ -2,7 +2,7 @@ import type { ConsentMode } from './consent'
 import type { CookieAttributes } from './cookies'
 import type { StorageStrategy } from './device-store'
 import type { AnonymousLevel } from './event'
-import type { PeerTracker } from './migration'
+import type { Plugin } from './plugin'
 
 /** What to do with events while `analytics` is pending (`whilePending`) or denied (`onDeny`). */
 export type ConsentFallback = 'queue' | 'anonymous' | 'drop'
@@ -21,14 +21,19 @@ export interface AssentConfig {
     revision?: string | number
     whilePending?: ConsentFallback
     onDeny?: ConsentFallback
-    /** Global Privacy Control denies `marketing` (true, default), opts out entirely (`'optOut'`), or is ignored (false). */
-    respectGPC?: boolean | 'optOut'
+    /**
+     * Global Privacy Control denies `marketing` even over an earlier grant (true, default), or
+     * opts out entirely (`'optOut'`). It cannot be ignored: the collector honours `Sec-GPC` too.
+     */
+    respectGPC?: true | 'optOut'
     /** Do-Not-Track means opted out (default false, as in analytics.js and Snowplow). */
     respectDoNotTrack?: boolean
     /** Days before a choice must be asked again: refusal 182 (6 months), acceptance 395 (13 months). */
     expiryDays?: { granted?: number; denied?: number }
   }
+  /** Where identifiers are kept. The opt-out marker is kept in a cookie and localStorage whatever this says. */
   storage?: StorageStrategy
+  /** `sameSite: 'None'` always sets `secure`: browsers refuse a SameSite=None cookie without it. */
   cookie?: Partial<Omit<CookieAttributes, 'secure'>> & { secure?: boolean | 'auto' }
   /** Start in an anonymous level (see `enableAnonymous`). */
   anonymous?: false | AnonymousLevel
@@ -42,15 +47,19 @@ export interface AssentConfig {
     retryBaseMs?: number
     retryMaxMs?: number
   }
-  crossDomain?: {
-    /** Links to these domains (and their subdomains) are decorated on click. */
-    domains?: string[]
-    maxAgeSeconds?: number
-  }
-  /** Adopt the anonymous/device id these trackers left in this browser. */
-  migrateFrom?: PeerTracker[]
-  /** With `analytics` allowed, refresh the collector's HttpOnly id cookie (`GET /v1/id`, not capped by Safari ITP) and adopt its id when ours was lost; expire it on withdrawal, optOut() and reset(). */
-  serverId?: boolean
+  /** Features outside the core bundle: `crossDomain(…)`, `migrateFrom(…)`, `serverId()`. */
+  plugins?: Plugin[]
+  /**
+   * The visitor's anonymousId, from the caller (an app handing over to a web view, a server that
+   * knows the device). Used like every identifier: only once `analytics` is allowed.
+   */
+  deviceId?: string
+  /**
+   * Read the anonymousId from this URL parameter (`true`: `ast_did`), like Amplitude's
+   * `deviceIdFromUrlParam`. Off by default; consent-gated like `deviceId`, which wins over it.
+   * The parameter is cut from every reported URL.
+   */
+  deviceIdFromUrlParam?: boolean | string
 }
 
 /** Every option with its default filled in. */
@@ -58,7 +67,7 @@ export function resolveConfig(c: AssentConfig, defaultEndpoint: string) {
   const consent = c.consent || {}
   const cookie = c.cookie || {}
   const delivery = c.delivery || {}
-  const link = c.crossDomain || {}
+  const param = c.deviceIdFromUrlParam
   return {
     writeKey: String(c.writeKey || ''),
     endpoint: (c.endpoint || defaultEndpoint).replace(/\/+$/, ''),
@@ -67,7 +76,7 @@ export function resolveConfig(c: AssentConfig, defaultEndpoint: string) {
     revision: consent.revision ?? 1,
     whilePending: consent.whilePending || ('queue' as ConsentFallback),
     onDeny: consent.onDeny || ('drop' as ConsentFallback),
-    respectGPC: consent.respectGPC ?? true,
+    respectGPC: consent.respectGPC === 'optOut' ? consent.respectGPC : (true as const),
     respectDoNotTrack: !!consent.respectDoNotTrack,
     expiryDays: { granted: 395, denied: 182, ...consent.expiryDays },
     storage: c.storage || ('cookieAndLocalStorage' as StorageStrategy),
@@ -77,7 +86,7 @@ export function resolveConfig(c: AssentConfig, defaultEndpoint: string) {
       maxAgeDays: cookie.maxAgeDays || 365,
       sameSite: cookie.sameSite || 'Lax',
       // `auto`: Secure on https pages, where a plain-http copy of the cookie could leak.
-      secure: typeof cookie.secure === 'boolean' ? cookie.secure : location.protocol === 'https:',
+      secure: cookie.sameSite === 'None' || (typeof cookie.secure === 'boolean' ? cookie.secure : location.protocol === 'https:'),
     } as CookieAttributes,
     anonymous: c.anonymous || (false as false | AnonymousLevel),
     sessionTimeoutMs: (c.session?.timeoutMinutes || 30) * 60_000,
@@ -87,10 +96,9 @@ export function resolveConfig(c: AssentConfig, defaultEndpoint: string) {
     maxBatchBytes: delivery.maxBatchBytes || 60_000,
     retryBaseMs: delivery.retryBaseMs || 1000,
     retryMaxMs: delivery.retryMaxMs || 60_000,
-    crossDomains: link.domains || [],
-    linkMaxAgeMs: (link.maxAgeSeconds || 120) * 1000,
-    migrateFrom: c.migrateFrom || [],
-    serverId: c.serverId,
+    plugins: c.plugins || [],
+    deviceId: c.deviceId,
+    deviceIdParam: param === true ? 'ast_did' : param || '',
   }
 }
 

@@ -33,6 +33,8 @@ export class Delivery {
   #inFlight = new Set<string>()
   #controllers = new Set<AbortController>()
   #timer?: ReturnType<typeof setTimeout>
+  /** The timer is set to send a full batch as soon as it may: later events need not touch it. */
+  #timerForFull = false
   #attempt = 0
   /** No request before this time: the collector asked us to wait (Retry-After) or we back off. */
   #notBefore = 0
@@ -57,18 +59,20 @@ export class Delivery {
     if (this.stopped) return
     const waiting = this.#queue.items.length - this.#inFlight.size
     if (waiting <= 0) return
-    let bytes = 0
-    for (const i of this.#queue.items) bytes += i.bytes
-    const full = waiting >= this.#opts.batchSize || bytes >= this.#opts.maxBatchBytes
-    const delay = Math.max(full ? 0 : this.#opts.flushIntervalMs, this.#notBefore - Date.now())
+    if (this.#timer !== undefined && this.#timerForFull) return
+    const full = waiting >= this.#opts.batchSize || this.#queue.bytes >= this.#opts.maxBatchBytes
     if (this.#timer !== undefined) {
       if (!full) return
       clearTimeout(this.#timer)
     }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      void this.flush(false)
-    }, delay)
+    this.#timerForFull = full
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined
+        void this.flush(false)
+      },
+      Math.max(full ? 0 : this.#opts.flushIntervalMs, this.#notBefore - Date.now()),
+    )
   }
 
   /**
@@ -118,6 +122,7 @@ export class Delivery {
   stop(): void {
     this.stopped = true
     clearTimeout(this.#timer)
+    this.#timer = undefined
     for (const c of this.#controllers) c.abort()
   }
 

@@ -9,6 +9,8 @@ export class EventQueue {
   items: QueuedEvent[] = []
   /** Events dropped because the queue was full. */
   overflowed = 0
+  /** The queued events' size, kept as they come and go: delivery asks after every event. */
+  bytes = 0
 
   #max: number
   #onChange: () => void
@@ -20,6 +22,7 @@ export class EventQueue {
 
   push(item: QueuedEvent): void {
     this.items.push(item)
+    this.bytes += item.bytes
     this.#trim()
   }
 
@@ -29,14 +32,14 @@ export class EventQueue {
     const fresh = stored.filter((i) => i && i.event && !known.has(i.event.messageId))
     if (!fresh.length) return
     this.items = fresh.concat(this.items)
-    this.#trim()
+    this.#changed()
   }
 
   /** Past the cap the oldest go, and are counted. */
   #trim(): void {
     const excess = this.items.length - this.#max
     if (excess > 0) {
-      this.items.splice(0, excess)
+      for (const gone of this.items.splice(0, excess)) this.bytes -= gone.bytes
       this.overflowed += excess
     }
     this.#onChange()
@@ -45,7 +48,7 @@ export class EventQueue {
   remove(messageIds: Set<string>): void {
     const before = this.items.length
     this.items = this.items.filter((i) => !messageIds.has(i.event.messageId))
-    if (this.items.length !== before) this.#onChange()
+    if (this.items.length !== before) this.#changed()
   }
 
   /**
@@ -64,13 +67,20 @@ export class EventQueue {
     }
     if (touched) {
       this.items = kept
-      this.#onChange()
+      this.#changed()
     }
     return dropped
   }
 
   clear(): void {
     this.items = []
-    this.#onChange()
+    this.#changed()
+  }
+
+  /** After a change of many events at once: count the bytes again, then trim. */
+  #changed(): void {
+    this.bytes = 0
+    for (const i of this.items) this.bytes += i.bytes
+    this.#trim()
   }
 }

@@ -19,11 +19,12 @@ const scriptOrigin = script && script.src ? new URL(script.src).origin : locatio
 
 const waiting = ((window as { Assent?: { stubs?: Stub[] } }).Assent || {}).stubs || []
 
-const Assent = {
+// Add-ons loaded first (assent-cross-domain.min.js, …) already put their functions there: keep them.
+const w = window as unknown as { Assent?: object }
+const Assent = (w.Assent = Object.assign(w.Assent || {}, {
   version,
   init: (config: AssentConfig) => init(config, scriptOrigin),
-}
-;(window as unknown as { Assent: typeof Assent }).Assent = Assent
+}))
 
 for (const stub of waiting) {
   const tracker = Assent.init(stub.config) as unknown as Record<string, (...args: unknown[]) => unknown>

@@ -31,23 +31,41 @@ export function stripParams(url: string, names: string[]): { url: string; remove
   return { url: url.slice(0, q) + (search ? '?' + search : '') + (hash < 0 ? '' : url.slice(hash)), removed: true }
 }
 
-let cache: { key: string; value: { page: PageContext; clickIds: boolean } } | undefined
-
 /**
- * The page as the event will report it, and whether a click id was kept (then the event needs
- * `marketing`). Parsing URLs is most of an event's cost, so the answer is kept until the page changes.
+ * `context.page` as events report it, and whether a click id was kept (then the event needs
+ * `marketing`). Parsing URLs is most of an event's cost, so the answer is kept until the page
+ * changes. `ownParams` carry identifiers (cross-domain link, device id) and are always cut;
+ * an empty name cuts nothing.
  */
-export function pageContext(keepClickIds: boolean, linkParam: string): { page: PageContext; clickIds: boolean } {
-  const key = `${keepClickIds} ${location.href} ${document.referrer} ${document.title}`
-  if (!cache || cache.key !== key) cache = { key, value: readPage(keepClickIds, linkParam) }
-  return { page: { ...cache.value.page }, clickIds: cache.value.clickIds }
+export class PageReader {
+  #key?: string
+  #value!: { page: PageContext; clickIds: boolean }
+
+  constructor(readonly ownParams: string[]) {}
+
+  /** The result is shared by every event until the page changes: never mutate it. */
+  read(keepClickIds: boolean): { page: PageContext; clickIds: boolean } {
+    // The referrer cannot change during a document's life; the URL and title can.
+    const key = `${keepClickIds} ${location.href} ${document.title}`
+    if (key !== this.#key) {
+      this.#key = key
+      this.#value = readPage(keepClickIds, this.ownParams)
+    }
+    return this.#value
+  }
 }
 
-function readPage(keepClickIds: boolean, linkParam: string): { page: PageContext; clickIds: boolean } {
-  const cut = keepClickIds ? [linkParam] : [linkParam, ...CLICK_ID_PARAMS]
+function readPage(keepClickIds: boolean, own: string[]): { page: PageContext; clickIds: boolean } {
+  const cut = keepClickIds ? own : own.concat(CLICK_ID_PARAMS)
   const url = stripParams(location.href, cut).url
   const referrer = stripParams(document.referrer, cut).url
   const search = stripParams(location.search, cut).url
   const clickIds = keepClickIds && stripParams(location.href, CLICK_ID_PARAMS).removed
   return { page: { path: location.pathname, referrer, search, title: document.title, url }, clickIds }
+}
+
+/** An id the page's URL carries in `param`, if it looks like one. */
+export function urlParam(param: string): string | undefined {
+  const v = param ? new URL(location.href).searchParams.get(param) : null
+  return v && /^[\w.:-]{1,128}$/.test(v) ? v : undefined
 }

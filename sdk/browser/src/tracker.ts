@@ -1,15 +1,15 @@
 import { AssentConfig, resolveConfig, ResolvedConfig } from './config'
-import { CATEGORIES, Consent, ConsentRecord, ConsentSnapshot, ConsentStates } from './consent'
-import { allCookies } from './cookies'
-import { decorate, LINK_PARAM, readLinkedId } from './cross-domain'
+import { CATEGORIES, Consent, ConsentRecord, ConsentSnapshot, ConsentStates, followGpc } from './consent'
+import { LINK_PARAM } from './cross-domain'
 import { Delivery, DeliveryStats } from './delivery'
 import { DeviceStore } from './device-store'
-import { AnonymousLevel, AssentEvent, EventType, Properties, QueuedEvent } from './event'
+import { AnonymousLevel, AssentEvent, EventType, Properties, utf8Bytes, withoutIdentifiers } from './event'
 import { EventQueue } from './event-queue'
-import { findPeerAnonymousId } from './migration'
-import { pageContext } from './page-context'
+import { PageReader, urlParam } from './page-context'
+import type { PluginAccess } from './plugin'
 import { hasDoNotTrack, hasGlobalPrivacyControl } from './privacy-signals'
 import { readSession, Session, touchSession } from './session'
+import { Identity, parse, StoredIdentity } from './stored-identity'
 import { uuid } from './uuid'
 import { readWebStorage, writeWebStorage } from './web-storage'
 
@@ -18,10 +18,6 @@ declare const __VERSION__: string
 /** The collector refuses events over 32 KB; refusing them here keeps the rest of the batch moving. */
 const MAX_EVENT_BYTES = 32 * 1024
 
-/** Keys this tracker may leave on a device, all prefixed by the write key. */
-const IDENTITY_KEYS = ['aid', 'uid', 'traits', 'gid', 'gtraits']
-const LARGE_KEYS = ['traits', 'gtraits', 'queue']
-
 /** How a new event is captured right now. */
 type CaptureMode = 'off' | 'hold' | 'identified' | AnonymousLevel
 
@@ -29,14 +25,6 @@ type CaptureMode = 'off' | 'hold' | 'identified' | AnonymousLevel
 interface Captured {
   event: AssentEvent
   needs: string[]
-}
-
-interface Identity {
-  anonymousId?: string
-  userId?: string
-  traits: Properties
-  groupId?: string
-  groupTraits: Properties
 }
 
 export interface ConsentOptions {
@@ -61,32 +49,6 @@ export interface TrackerStats extends DeliveryStats {
   held: number
 }
 
-function parse<T>(raw: string | undefined): T | undefined {
-  if (raw === undefined) return undefined
-  try {
-    return JSON.parse(raw) as T
-  } catch {
-    return undefined
-  }
-}
-
-/** UTF-8 length without allocating (Blob or TextEncoder cost ten times more per event). */
-function utf8Bytes(s: string): number {
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c > 0x7f) n += c > 0x7ff && (c < 0xd800 || c > 0xdfff) ? 2 : 1
-  }
-  return n
-}
-
-/** A consent event reduced to what the ledger needs once identifiers are no longer allowed. */
-function withoutIdentifiers(item: QueuedEvent): QueuedEvent {
-  const { anonymousId, userId, groupId, sessionId, sequence, traits, ...event } = item.event
-  event.context.anonymous = 'server'
-  return { event, needs: [], bytes: item.bytes }
-}
-
 /**
  * One tracker per write key. It decides, for every call, what consent allows: which
  * identifiers an event carries, what may be written to the device, what may be sent.
@@ -94,10 +56,14 @@ function withoutIdentifiers(item: QueuedEvent): QueuedEvent {
 export class Tracker {
   #cfg: ResolvedConfig
   #store: DeviceStore
+  /** The opt-out marker's store: a cookie and localStorage whatever the `storage` option says. */
+  #necessary: DeviceStore
+  #stored: StoredIdentity
   #consent: Consent
   #queue: EventQueue
   #delivery: Delivery
   #stats: DeliveryStats = { sent: 0, retries: 0, dropped: {} }
+  #page: PageReader
   /** Events captured while consent is pending, in memory only, waiting for identifiers. */
   #held: Captured[] = []
   #ids: Identity = { traits: {}, groupTraits: {} }
@@ -110,53 +76,74 @@ export class Tracker {
   /** … or their browser signals it (Do-Not-Track, or GPC mapped to opting out): nothing is written. */
   #signalOptOut = false
   #listeners: Array<(consent: ConsentSnapshot) => void> = []
-  /** An anonymousId from a fresh cross-domain link, adopted once consent allows it. */
-  #linkedId?: string
+  /** The anonymousId the page's URL carried (`deviceIdFromUrlParam`), adopted once consent allows it. */
+  #urlDeviceId?: string
   #saving = false
-  /** `GET /v1/id` (option `serverId`): asked with `granted` on this page; calls made (chained, in order); delivery waits for the id. */
-  #idAsked = false
-  #idCalls = 0
-  #idChain: Promise<unknown> = Promise.resolve()
-  #idWait = false
+  /** Identifiers or session changed since they were last written. */
+  #idsChanged = false
+  /** Constant for the page's life, and costly to ask for on every event. */
+  #agent = { userAgent: navigator.userAgent, locale: navigator.language }
+  /** The last event's time, formatted: events often come several to a millisecond. */
+  #timeMs = 0
+  #timeText = ''
 
   constructor(config: AssentConfig, defaultEndpoint: string) {
     const cfg = (this.#cfg = resolveConfig(config, defaultEndpoint))
     if (!cfg.writeKey) console.error('[assent] init() needs a writeKey')
-    this.#store = new DeviceStore('ast_' + cfg.writeKey.replace(/[^\w-]/g, '_') + '_', cfg.storage, cfg.cookie)
+    const prefix = 'ast_' + cfg.writeKey.replace(/[^\w-]/g, '_') + '_'
+    this.#store = new DeviceStore(prefix, cfg.storage, cfg.cookie)
+    // An opt-out lost on reload would start tracking again: its marker is kept even when
+    // identifiers may only live in memory or in the tab's sessionStorage.
+    this.#necessary = new DeviceStore(prefix, 'cookieAndLocalStorage', cfg.cookie)
+    this.#stored = new StoredIdentity(this.#store)
     this.#consent = new Consent(
       { mode: cfg.mode, categories: CATEGORIES.concat(cfg.categories), revision: cfg.revision, expiryDays: cfg.expiryDays },
       uuid(),
     )
     this.#anonymousLevel = cfg.anonymous
+    this.#page = new PageReader([LINK_PARAM, cfg.deviceIdParam])
     const now = Date.now()
 
     // Reading the visitor's own choices is always allowed: they are `necessary`.
-    const marker = this.#store.get('optout')
+    const marker = this.#necessary.get('optout')
     this.#optedOut = marker !== undefined
     if (marker) this.#consent.id = marker
+    // A format 1 record (no `v`) reads the same; the visitor's next choice is written as format 2.
     this.#consent.restore(parse<ConsentRecord>(this.#store.get('consent')), now)
     if (cfg.respectDoNotTrack && hasDoNotTrack()) this.#signalOptOut = true
-    if (cfg.respectGPC && hasGlobalPrivacyControl()) {
-      if (cfg.respectGPC === 'optOut') this.#signalOptOut = true
-      else this.#consent.denyIfPending('marketing', 'gpc')
-    }
+    const gpc = hasGlobalPrivacyControl() && followGpc(this.#consent, cfg.respectGPC, now)
+    if (gpc === 'optOut') this.#signalOptOut = true
     if (this.isOptedOut()) this.#consent.update(this.#consent.denyAll(), this.#optedOut ? 'api' : 'signal', now)
 
     this.#queue = new EventQueue(cfg.maxQueue, () => this.#saveSoon())
     this.#delivery = this.#newDelivery()
-    this.#linkedId = readLinkedId(location.href, now, cfg.linkMaxAgeMs)
+    this.#urlDeviceId = urlParam(cfg.deviceIdParam)
+    const access: PluginAccess = {
+      endpoint: cfg.endpoint,
+      writeKey: cfg.writeKey,
+      identifiedId: () => (this.#mode() === 'identified' ? this.#anonymousId() : undefined),
+      anonymousId: () => this.#ids.anonymousId,
+      allows: (c) => !this.isOptedOut() && this.#consent.allows(c),
+      hold: (on) => {
+        if (this.isOptedOut()) return
+        this.#delivery.stopped = on
+        this.#delivery.schedule()
+      },
+      replaceAnonymousId: (id) => this.#replaceAnonymousId(id),
+    }
+    for (const p of cfg.plugins) p.setup && p.setup(this, access)
 
     if (this.#analyticsAllowed()) this.#grantAnalytics()
-    else if (IDENTITY_KEYS.concat('session', 'queue').some((k) => this.#store.has(k))) {
+    else if (this.#stored.present()) {
       // Identifiers from an expired or withdrawn consent, an older policy revision, or from
       // before an opt-out: never read them, remove them.
-      this.#forgetIdentity(true, true)
-      this.#store.remove('queue')
+      this.#forgetIdentity(true, true, true)
     }
+    // GPC withdrew an earlier grant of `marketing`: a change of consent like any other.
+    if (gpc === true && !this.isOptedOut()) this.#consentChanged([], ['marketing'])
 
     addEventListener('pagehide', () => this.#exit())
     document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && this.#exit())
-    if (cfg.crossDomains.length) document.addEventListener('click', (e) => this.#decorateClickedLink(e), true)
   }
 
   // ── events ────────────────────────────────────────────────────────────────
@@ -210,16 +197,7 @@ export class Tracker {
       return
     }
     const { granted, withdrawn } = this.#consent.update(changes, options.source || 'api', Date.now())
-    this.#store.set('consent', JSON.stringify(this.#consent.record()))
-    for (const c of withdrawn) this.#withdraw(c)
-    if (this.#consent.state.analytics === 'denied' && !this.#analyticsAllowed()) {
-      // Held events were waiting for a yes; a no drops them (Amplitude's deferred init does the same).
-      this.#delivery.count('denied', this.#held.length)
-      this.#held = []
-    }
-    if (granted.includes('analytics') || (granted.includes('marketing') && this.#analyticsAllowed())) this.#grantAnalytics()
-    this.#capture('consent', { properties: this.#consentProperties() })
-    this.#notify()
+    this.#consentChanged(granted, withdrawn)
   }
 
   getConsent(): ConsentSnapshot {
@@ -249,22 +227,30 @@ export class Tracker {
     this.#delivery.stop()
     this.#queue.clear()
     this.#held = []
-    this.#forgetIdentity(true, true)
-    this.#store.remove('queue')
+    this.#forgetIdentity(true, true, true)
     this.#store.remove('consent')
-    this.#store.set('optout', this.#consent.id)
+    this.#necessary.set('optout', this.#consent.id)
     this.#optedOut = true
     if (!this.#signalOptOut) this.#delivery.sendNow(ledger.concat({ event: final.event, needs: [], bytes: 0 }))
     this.#notify()
   }
 
-  /** Undo an opt-out (or a browser signal, on the visitor's explicit request): every category granted. */
+  /**
+   * Undo an opt-out (or a browser signal, on the visitor's explicit request). It lifts the
+   * opt-out and nothing more: every category is pending again, as for a visitor never asked,
+   * until their next choice (`setConsent`). The lifting is recorded in the ledger.
+   */
   optIn(): void {
     if (!this.isOptedOut()) return
-    this.#store.remove('optout')
+    this.#necessary.remove('optout')
     this.#optedOut = this.#signalOptOut = false
     this.#delivery = this.#newDelivery()
-    this.setConsent(this.#allGranted(), { source: 'api' })
+    this.#consent.reset()
+    this.#consent.source = 'api'
+    // Under the opt-out (US) model pending counts as granted, so tracking resumes at once.
+    if (this.#analyticsAllowed()) this.#grantAnalytics()
+    this.#capture('consent', { properties: { ...this.#consentProperties(), optIn: true } })
+    this.#notify()
   }
 
   isOptedOut(): boolean {
@@ -279,7 +265,7 @@ export class Tracker {
     if (this.#mode() != 'identified') return
     const s = (this.#session = touchSession(this.#session, Date.now(), this.#cfg.sessionTimeoutMs))
     s.seq--
-    this.#saveSoon()
+    this.#saveSoon(true)
     return s.id
   }
 
@@ -301,13 +287,18 @@ export class Tracker {
   disableAnonymous(): Promise<void> {
     const sent = this.#delivery.flush()
     this.#anonymousLevel = false
-    if (this.#analyticsAllowed()) this.#serverId(true)
+    if (this.#analyticsAllowed()) this.#identity(true)
     return sent
   }
 
   // ── identity ──────────────────────────────────────────────────────────────
 
-  /** Forget identifiers (our keys only, never the rest of the site's storage). Consent and opt-out stay. */
+  /**
+   * Remove the tracker's identifiers from the device (its own keys only, never the rest of the
+   * site's storage), as Snowplow's `clearUserData` does: the device is always cleared, and the
+   * options keep the user's ids (`preserveUser`) or the session (`preserveSession`) in memory
+   * for later events, which store them again while consent allows. Consent and opt-out stay.
+   */
   clearUserData(options: { preserveSession?: boolean; preserveUser?: boolean } = {}): void {
     this.#forgetIdentity(!options.preserveUser, !options.preserveSession)
   }
@@ -345,16 +336,6 @@ export class Tracker {
     return this.#ids[field]
   }
 
-  /** A link to a sister site that carries this visitor's id — only with `analytics` and `marketing` consent. */
-  decorateUrl(url: string): string {
-    if (this.#mode() !== 'identified' || !this.#consent.allows('marketing')) return url
-    try {
-      return decorate(url, this.#anonymousId(), Date.now())
-    } catch {
-      return url
-    }
-  }
-
   /** Counters for the site (and the demo panel): sent, retried, dropped by reason, queued. */
   stats(): TrackerStats {
     const dropped = { ...this.#stats.dropped }
@@ -365,20 +346,21 @@ export class Tracker {
   // ── internals ─────────────────────────────────────────────────────────────
 
   #newDelivery(): Delivery {
-    const c = this.#cfg
-    return new Delivery(
-      {
-        endpoint: c.endpoint,
-        writeKey: c.writeKey,
-        batchSize: c.batchSize,
-        flushIntervalMs: c.flushIntervalMs,
-        maxBatchBytes: c.maxBatchBytes,
-        retryBaseMs: c.retryBaseMs,
-        retryMaxMs: c.retryMaxMs,
-      },
-      this.#queue,
-      this.#stats,
-    )
+    return new Delivery(this.#cfg, this.#queue, this.#stats)
+  }
+
+  /** After a change of consent: keep the choice, purge what it withdrew, record it in the ledger. */
+  #consentChanged(granted: string[], withdrawn: string[]): void {
+    this.#store.set('consent', JSON.stringify(this.#consent.record()))
+    for (const c of withdrawn) this.#withdraw(c)
+    if (this.#consent.state.analytics === 'denied' && !this.#analyticsAllowed()) {
+      // Held events were waiting for a yes; a no drops them (Amplitude's deferred init does the same).
+      this.#delivery.count('denied', this.#held.length)
+      this.#held = []
+    }
+    if (granted.includes('analytics') || (granted.includes('marketing') && this.#analyticsAllowed())) this.#grantAnalytics()
+    this.#capture('consent', { properties: this.#consentProperties() })
+    this.#notify()
   }
 
   #analyticsAllowed(): boolean {
@@ -413,21 +395,24 @@ export class Tracker {
   #build(type: EventType, fields: Partial<AssentEvent>, mode: Exclude<CaptureMode, 'off'>, now: number): Captured {
     const identified = mode === 'identified'
     // Consent events never carry click ids: they must outlive a withdrawal of `marketing`.
-    const { page, clickIds } = pageContext(identified && type !== 'consent' && this.#consent.allows('marketing'), LINK_PARAM)
-    const consent: Partial<ConsentSnapshot> = this.#consent.snapshot()
+    const { page, clickIds } = this.#page.read(identified && type !== 'consent' && this.#consent.allows('marketing'))
+    let consent: Partial<ConsentSnapshot> = this.#consent.shared()
     // A stable consent id on anonymous events would link them to each other: only consent events keep it.
-    if (!identified && mode !== 'hold' && type !== 'consent') delete consent.id
+    if (!identified && mode !== 'hold' && type !== 'consent') {
+      consent = { ...consent }
+      delete consent.id
+    }
+    if (this.#timeMs !== now) this.#timeText = new Date((this.#timeMs = now)).toISOString()
     const event: AssentEvent = {
       messageId: uuid(),
       type,
       ...fields,
-      timestamp: new Date(now).toISOString(),
+      timestamp: this.#timeText,
       context: {
         consent,
         anonymous: identified || mode === 'hold' ? false : mode,
         page,
-        userAgent: navigator.userAgent,
-        locale: navigator.language,
+        ...this.#agent,
         library: { name: '@assent/browser', version: __VERSION__ },
       },
     }
@@ -458,7 +443,7 @@ export class Tracker {
     this.#session = touchSession(this.#session, now, this.#cfg.sessionTimeoutMs)
     event.sessionId = this.#session.id
     event.sequence = this.#session.seq
-    this.#saveSoon()
+    this.#saveSoon(true)
   }
 
   #enqueue({ event, needs }: Captured): void {
@@ -483,11 +468,11 @@ export class Tracker {
   /** Consent to analytics arrived (at load or later): read or create identity, release held events. */
   #grantAnalytics(): void {
     this.#loadDevice()
-    this.#serverId(true)
+    this.#identity(true)
     const held = this.#held
     this.#held = []
     for (const captured of held) {
-      captured.event.context.consent = this.#consent.snapshot()
+      captured.event.context.consent = this.#consent.shared()
       this.#attachIdentity(captured.event, Date.parse(captured.event.timestamp))
       this.#enqueue(captured)
     }
@@ -496,102 +481,72 @@ export class Tracker {
 
   /**
    * Read what the device keeps for this project. Memory wins over the device (a call made
-   * while consent was pending is newer); a fresh cross-domain link wins over both.
+   * while consent was pending is newer); plugins may then replace the id (a fresh cross-domain
+   * link) or fill it in (another tracker's); the caller's `deviceId` (or URL parameter) wins.
    */
   #loadDevice(): void {
-    const s = this.#store
+    const { ids: stored, session, queue } = this.#stored.read()
     const ids = this.#ids
-    ids.anonymousId = ids.anonymousId || s.get('aid')
-    ids.userId = ids.userId || s.get('uid')
-    ids.traits = { ...parse<Properties>(s.get('traits', true)), ...ids.traits }
-    ids.groupId = ids.groupId || s.get('gid')
-    ids.groupTraits = { ...parse<Properties>(s.get('gtraits', true)), ...ids.groupTraits }
-    this.#session = this.#session || readSession(parse(s.get('session')))
-    if (!ids.anonymousId && this.#cfg.migrateFrom.length)
-      ids.anonymousId = findPeerAnonymousId(this.#cfg.migrateFrom, allCookies(), (k) => readWebStorage('localStorage', k))
-    if (this.#linkedId && this.#consent.allows('marketing')) {
-      ids.anonymousId = this.#linkedId
-      this.#linkedId = undefined
-    }
-    const stored = parse<QueuedEvent[]>(s.get('queue', true))
-    if (Array.isArray(stored)) this.#queue.adopt(stored)
+    ids.anonymousId = ids.anonymousId || stored.anonymousId
+    ids.userId = ids.userId || stored.userId
+    ids.traits = { ...stored.traits, ...ids.traits }
+    ids.groupId = ids.groupId || stored.groupId
+    ids.groupTraits = { ...stored.groupTraits, ...ids.groupTraits }
+    this.#session = this.#session || session
+    for (const p of this.#cfg.plugins) p.adopt && p.adopt(ids)
+    ids.anonymousId = this.#cfg.deviceId || this.#urlDeviceId || ids.anonymousId
+    this.#queue.adopt(queue)
     this.#saveIdentity()
     this.#delivery.schedule()
   }
 
   #saveIdentity(): void {
     if (!this.#analyticsAllowed()) return
-    const ids = this.#ids
-    const values: Record<string, string | undefined> = {
-      aid: ids.anonymousId,
-      uid: ids.userId,
-      gid: ids.groupId,
-      traits: Object.keys(ids.traits).length ? JSON.stringify(ids.traits) : undefined,
-      gtraits: Object.keys(ids.groupTraits).length ? JSON.stringify(ids.groupTraits) : undefined,
-    }
-    for (const k of IDENTITY_KEYS) {
-      const v = values[k]
-      if (v !== undefined) this.#store.set(k, v, LARGE_KEYS.includes(k))
-      else if (this.#store.has(k)) this.#store.remove(k)
-    }
-  }
-
-  #forgetIdentity(user: boolean, session: boolean): void {
-    if (user) {
-      this.#ids = { traits: {}, groupTraits: {} }
-      for (const k of IDENTITY_KEYS) this.#store.remove(k)
-      // The collector's HttpOnly cookie is ours too, but only the collector can expire it;
-      // a reset visitor still under consent then gets a new one.
-      this.#serverId(false)
-      if (this.#analyticsAllowed()) this.#serverId(true)
-    }
-    if (session) {
-      this.#session = this.#anonymousSession = undefined
-      this.#store.remove('session')
-      this.#store.remove('anon_session')
-    }
+    this.#stored.saveIds(this.#ids, this.#session)
+    this.#stored.saveTraits(this.#ids)
+    this.#idsChanged = false
   }
 
   /**
-   * `GET /v1/id`: `granted` makes the collector set or refresh its HttpOnly id cookie (once per
-   * page), anything else expire it. Without an id of our own, delivery waits for the answer and
-   * the collector's id replaces the one made meanwhile, in queued events too. Only the latest
-   * call decides. Never in an anonymous level.
+   * Forget identifiers in memory (the user's ids, the session, or both) and remove every one
+   * from the device, the queue too when asked. Plugins hear of it: the collector's HttpOnly
+   * cookie (`serverId`) is ours too, but only the collector can expire it; a reset visitor
+   * still under consent then gets a new one.
    */
-  #serverId(granted: boolean): void {
-    const c = this.#cfg
-    if (!c.serverId || (granted && (this.#idAsked || this.#anonymousLevel))) return
-    this.#idAsked = granted
-    const n = ++this.#idCalls
-    if (granted && !this.#ids.anonymousId) this.#delivery.stopped = this.#idWait = true
-    this.#idChain = this.#idChain.then(async () => {
-      let id
-      try {
-        const url = `${c.endpoint}/v1/id?writeKey=${encodeURIComponent(c.writeKey)}&analytics=${granted ? 'granted' : 'denied'}`
-        id = (await (await fetch(url, { credentials: 'include', keepalive: true, signal: AbortSignal.timeout(5000) })).json()).id
-      } catch {
-        // No answer in time (or no AbortSignal.timeout): keep the id made meanwhile.
+  #forgetIdentity(user: boolean, session: boolean, queue = false): void {
+    this.#stored.clear(queue)
+    this.#idsChanged = false
+    if (user) {
+      this.#ids = { traits: {}, groupTraits: {} }
+      this.#identity(false)
+      if (this.#analyticsAllowed()) this.#identity(true)
+    }
+    if (session) this.#session = this.#anonymousSession = undefined
+  }
+
+  /** Plugins hear that identifiers may be used now (never in an anonymous level), or were forgotten. */
+  #identity(allowed: boolean): void {
+    if (allowed && this.#anonymousLevel) return
+    for (const p of this.#cfg.plugins) p.identity && p.identity(allowed)
+  }
+
+  /** A plugin's id (the collector's) replaces the one in use, in queued events too. */
+  #replaceAnonymousId(id: string): void {
+    if (!this.#analyticsAllowed()) return
+    const ids = this.#ids
+    const made = ids.anonymousId
+    ids.anonymousId = id
+    if (made)
+      for (const { event } of this.#queue.items) {
+        if (event.anonymousId === made) event.anonymousId = id
+        if (event.previousId === made) event.previousId = id
       }
-      if (n !== this.#idCalls || !this.#idWait || this.isOptedOut()) return
-      this.#idWait = false
-      const ids = this.#ids
-      const made = ids.anonymousId
-      if (id && this.#analyticsAllowed()) {
-        ids.anonymousId = id
-        if (made)
-          for (const { event } of this.#queue.items) {
-            if (event.anonymousId === made) event.anonymousId = id
-            if (event.previousId === made) event.previousId = id
-          }
-        this.#saveIdentity()
-      }
-      this.#delivery.stopped = false
-      this.#delivery.schedule()
-    })
+    this.#saveIdentity()
   }
 
   /** Persist the session and the queue once per task, not once per event: track() stays cheap. */
-  #saveSoon(): void {
+  #saveSoon(idsChanged = false): void {
+    if (idsChanged) this.#idsChanged = true
     if (this.#saving) return
     this.#saving = true
     Promise.resolve().then(() => this.#saveNow())
@@ -600,35 +555,23 @@ export class Tracker {
   #saveNow(): void {
     this.#saving = false
     if (!this.#analyticsAllowed()) return
-    if (this.#session) this.#store.set('session', JSON.stringify(this.#session))
+    if (this.#idsChanged) this.#stored.saveIds(this.#ids, this.#session)
+    this.#idsChanged = false
     // Only storage consent allows keeps the queue across pages; otherwise it lives in memory.
-    if (this.#store.hasWebStorage()) {
-      // A full storage (QuotaExceededError) leaves the queue in memory only; the page carries on.
-      if (this.#queue.items.length) this.#store.set('queue', JSON.stringify(this.#queue.items), true)
-      else if (this.#store.has('queue')) this.#store.remove('queue')
-    }
+    this.#stored.saveQueue(this.#queue.items)
   }
 
-  /** Hard rule 3: what was captured under a withdrawn category is never sent. */
+  /** What was captured under a withdrawn category is never sent (docs/architecture.md, "Hard rules"). */
   #withdraw(category: string): void {
     // A consent event stays (it is the proof), stripped of the identifiers it carried.
     const dropped = this.#queue.purge(category, (item) => (item.event.type === 'consent' ? withoutIdentifiers(item) : undefined))
     this.#delivery.count('withdrawn', dropped)
-    if (category === 'analytics') {
-      this.#forgetIdentity(true, true)
-      this.#store.remove('queue')
-    }
+    if (category === 'analytics') this.#forgetIdentity(true, true, true)
   }
 
   #consentProperties(): Properties {
     const { id, state, revision, source, mode } = this.#consent.snapshot()
     return { consentId: id, state, revision, source, mode }
-  }
-
-  #allGranted(): Partial<ConsentStates> {
-    const all: ConsentStates = {}
-    for (const c of Object.keys(this.#consent.state)) all[c] = 'granted'
-    return all
   }
 
   #notify(): void {
@@ -645,11 +588,5 @@ export class Tracker {
   #exit(): void {
     this.#saveNow()
     this.#delivery.flushOnExit()
-  }
-
-  #decorateClickedLink(e: Event): void {
-    const a = e.target instanceof Element ? e.target.closest('a[href]') : null
-    if (!(a instanceof HTMLAnchorElement) || a.hostname === location.hostname) return
-    if (this.#cfg.crossDomains.some((d) => a.hostname === d || a.hostname.endsWith('.' + d))) a.href = this.decorateUrl(a.href)
   }
 }

@@ -78,15 +78,47 @@ test('an acceptance expires after 13 months, a refusal after 6', () => {
   assert.equal(d.state.analytics, 'denied')
 })
 
-test('GPC-style defaults only touch pending categories', () => {
+test('a forced denial (GPC) overrides an earlier grant, and no later choice lifts it', () => {
   const c = new Consent(policy(), 'id')
-  c.denyIfPending('marketing', 'gpc')
+  assert.equal(c.force('marketing', 'gpc', 1), false, 'nothing was granted: nothing to record')
   assert.equal(c.state.marketing, 'denied')
   assert.equal(c.snapshot().source, 'gpc')
   const d = new Consent(policy(), 'id')
-  d.restore({ id: 'id', state: { marketing: 'granted' }, revision: 1, source: 'banner', timestamp: 1 }, 2)
-  d.denyIfPending('marketing', 'gpc')
-  assert.equal(d.state.marketing, 'granted', 'an explicit earlier choice stands')
+  d.restore({ id: 'id', state: { analytics: 'granted', marketing: 'granted' }, revision: 1, source: 'banner', timestamp: 1 }, 2)
+  assert.equal(d.force('marketing', 'gpc', 9), true, 'an explicit grant was overridden: a change for the ledger')
+  assert.equal(d.allows('marketing'), false)
+  assert.deepEqual([d.snapshot().source, d.snapshot().timestamp], ['gpc', 9], 'made by the signal, now')
+  assert.deepEqual(d.update({ marketing: 'granted' }, 'banner', 3), { granted: [], withdrawn: [] })
+  assert.equal(d.state.marketing, 'denied')
+  d.reset()
+  assert.equal(d.state.marketing, 'denied', 'a reset (optIn) keeps the signal')
+  assert.equal(d.state.analytics, 'pending')
+})
+
+test('reset forgets the choice but keeps the consent id: the visitor is "not asked yet" again', () => {
+  const c = new Consent(policy(), 'id-7')
+  c.update({ analytics: 'granted', marketing: 'granted' }, 'banner', 5)
+  c.reset()
+  assert.deepEqual(
+    Object.values(c.snapshot().state).filter((v) => v !== 'pending'),
+    ['granted'],
+    'only necessary stays granted',
+  )
+  assert.equal(c.snapshot().decided, false)
+  assert.equal(c.snapshot().id, 'id-7')
+})
+
+test('events share one snapshot until the consent changes', () => {
+  const c = new Consent(policy(), 'id')
+  const first = c.shared()
+  assert.equal(c.shared(), first)
+  c.update({ analytics: 'granted' }, 'banner', 1)
+  const second = c.shared()
+  assert.notEqual(second, first)
+  assert.equal(first.state.analytics, 'pending', 'an event captured before the change keeps what it was captured under')
+  assert.equal(second.state.analytics, 'granted')
+  c.id = 'other'
+  assert.equal(c.shared().id, 'other')
 })
 
 test('denyAll denies every category; necessary stays granted', () => {

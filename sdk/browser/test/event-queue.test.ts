@@ -44,7 +44,7 @@ test('purge drops what depends on a category; rescue may keep a cleaned copy', (
   assert.deepEqual(q.items, [kept, anonymous])
 })
 
-test('a batch never mixes anonymous and identified events (hard rule 4)', () => {
+test('a batch never mixes anonymous and identified events', () => {
   const items = [item(false), item('server'), item(false), item('full'), item(false), item('server')]
   const first = nextBatch(items, new Set(), 10, 1e6)
   assert.deepEqual(first, [items[0], items[2], items[4]])
