@@ -96,8 +96,9 @@ const DEVICE_IDENTIFIERS: &[&str] = &["id", "advertisingId", "adTrackingEnabled"
 
 impl Event {
     pub fn new(kind: EventType) -> Event {
+        let now = jiff::Timestamp::now();
         Event {
-            message_id: crate::message_id::new(),
+            message_id: crate::message_id::new(now),
             kind,
             event: None,
             name: None,
@@ -108,7 +109,7 @@ impl Event {
             group_id: None,
             previous_id: None,
             session_id: None,
-            timestamp: jiff::Timestamp::now(),
+            timestamp: now,
             context: None,
             consent: None,
             anonymous: None,
@@ -116,9 +117,10 @@ impl Event {
     }
 
     /// Removes user-level identifiers and traits (the session id too unless `keep_session`);
-    /// returns whether anything identifying was there. The consent id counts: outside a
-    /// consent event it links anonymous events to each other.
-    pub fn strip_identifiers(&mut self, keep_session: bool) -> bool {
+    /// returns whether anything identifying was there. A consent id counts (`consent_id`):
+    /// outside a consent event it would link anonymous events to each other, so the wire form
+    /// leaves it out of anonymous events.
+    pub fn strip_identifiers(&mut self, keep_session: bool, consent_id: bool) -> bool {
         let mut removed = false;
         for field in [
             &mut self.user_id,
@@ -142,8 +144,7 @@ impl Event {
                 }
             }
         }
-        let consent_id = self.consent.as_ref().and_then(Consent::consent_id);
-        removed | (consent_id.is_some() && self.kind != EventType::Consent)
+        removed | (consent_id && self.kind != EventType::Consent)
     }
 
     /// The checks the collector would make, made before the event is queued so that the
@@ -182,7 +183,8 @@ impl Event {
 
     /// The event as JSON, as the collector takes it in a batch.
     pub fn to_json(&self, mode: ConsentMode) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::with_capacity(384);
+        // Most events with their consent snapshot fit; growing the buffer would copy it.
+        let mut out = Vec::with_capacity(768);
         serde_json::to_writer(&mut out, &Wire { event: self, mode })
             .map_err(|e| Error::field("event", format!("cannot be written as JSON: {e}")))?;
         if out.len() > MAX_EVENT_BYTES {
@@ -372,14 +374,15 @@ mod tests {
                 .unwrap()
                 .clone(),
         );
-        assert!(e.strip_identifiers(false));
+        assert!(e.strip_identifiers(false, false));
         let w = wire(&e);
         for field in ["userId", "anonymousId", "sessionId", "traits"] {
             assert!(w.get(field).is_none(), "{field}");
         }
         assert_eq!(w["context"]["device"], json!({"model": "X"}));
         assert!(w["context"].get("traits").is_none() && w["context"].get("ip").is_none());
-        assert!(!e.strip_identifiers(false), "nothing left to remove");
+        assert!(!e.strip_identifiers(false, false), "nothing left to remove");
+        assert!(e.strip_identifiers(false, true), "a consent id is an identifier too");
     }
 
     #[test]

@@ -175,15 +175,19 @@ impl Verdict {
 /// Holds one event against the visitor's consent and the project's policy, changing it in
 /// place: what may not be sent is removed, and the event's anonymity level says how it goes.
 pub(crate) fn apply(event: &mut Event, policy: &ConsentPolicy) -> Verdict {
-    let consent = event.consent.clone();
-    let signals = consent
-        .as_ref()
-        .map(Consent::get_signals)
-        .unwrap_or_default();
+    // Taken out while the event changes, put back before any return.
+    let consent = event.consent.take();
+    let verdict = judge(event, consent.as_ref(), policy);
+    event.consent = consent;
+    verdict
+}
+
+fn judge(event: &mut Event, consent: Option<&Consent>, policy: &ConsentPolicy) -> Verdict {
+    let signals = consent.map(Consent::get_signals).unwrap_or_default();
     let is_consent = event.kind == EventType::Consent;
 
     // Refusals of everything: the event goes, but the proof of the choice stays.
-    let opt_out = if consent.as_ref().is_some_and(Consent::is_opted_out) {
+    let opt_out = if consent.is_some_and(Consent::is_opted_out) {
         Some(Reason::OptedOut)
     } else if signals.gpc && policy.gpc == GpcRule::OptOut {
         Some(Reason::GlobalPrivacyControl)
@@ -212,10 +216,7 @@ pub(crate) fn apply(event: &mut Event, policy: &ConsentPolicy) -> Verdict {
         Some(Reason::CnilExempt)
     } else if signals.dnt && policy.dnt == DntRule::DenyAnalytics {
         Some(Reason::DoNotTrack)
-    } else if !consent
-        .as_ref()
-        .is_some_and(|c| policy.allows_identifiers(c))
-    {
+    } else if !consent.is_some_and(|c| policy.allows_identifiers(c)) {
         Some(Reason::ConsentNotGranted)
     } else {
         None
@@ -227,7 +228,7 @@ pub(crate) fn apply(event: &mut Event, policy: &ConsentPolicy) -> Verdict {
             if event.kind.is_about_identity() {
                 return Verdict::withheld(Reason::AnonymousLevel);
             }
-            strip(event, level, Reason::AnonymousLevel, &mut verdict);
+            strip(event, consent, level, Reason::AnonymousLevel, &mut verdict);
             Some(level)
         }
         (Some(reason), _) => {
@@ -237,11 +238,11 @@ pub(crate) fn apply(event: &mut Event, policy: &ConsentPolicy) -> Verdict {
             }
             if reason == Reason::ConsentNotGranted
                 && !is_consent
-                && fallback(consent.as_ref(), policy) == Fallback::Drop
+                && fallback(consent, policy) == Fallback::Drop
             {
                 return Verdict::withheld(reason);
             }
-            strip(event, AnonymousLevel::Server, reason, &mut verdict);
+            strip(event, consent, AnonymousLevel::Server, reason, &mut verdict);
             Some(AnonymousLevel::Server)
         }
     };
@@ -251,10 +252,7 @@ pub(crate) fn apply(event: &mut Event, policy: &ConsentPolicy) -> Verdict {
         Some(Reason::CnilExempt)
     } else if signals.gpc {
         Some(Reason::GlobalPrivacyControl)
-    } else if !consent
-        .as_ref()
-        .is_some_and(|c| c.allows("marketing", policy.mode))
-    {
+    } else if !consent.is_some_and(|c| c.allows("marketing", policy.mode)) {
         Some(Reason::MarketingNotGranted)
     } else {
         None
@@ -267,8 +265,15 @@ pub(crate) fn apply(event: &mut Event, policy: &ConsentPolicy) -> Verdict {
     verdict
 }
 
-fn strip(event: &mut Event, level: AnonymousLevel, reason: Reason, verdict: &mut Verdict) {
-    if event.strip_identifiers(level == AnonymousLevel::Session) {
+fn strip(
+    event: &mut Event,
+    consent: Option<&Consent>,
+    level: AnonymousLevel,
+    reason: Reason,
+    verdict: &mut Verdict,
+) {
+    let consent_id = consent.and_then(Consent::consent_id).is_some();
+    if event.strip_identifiers(level == AnonymousLevel::Session, consent_id) {
         verdict.identifiers_removed = Some(reason);
     }
 }
