@@ -19,7 +19,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(endpoint, write_key, Options::default().spool(spool))?;
     eprintln!("{} events left by an earlier run", client.stats().replayed);
     // The process is a backend job acting for one consenting user.
-    let consent = Consent::new().id("c-lines").grant("analytics").source("api");
+    let consent = Consent::new()
+        .id("c-lines")
+        .grant("analytics")
+        .source("api");
 
     let (lines_tx, mut lines) = tokio::sync::mpsc::channel::<String>(64);
     std::thread::spawn(move || {

@@ -295,17 +295,23 @@ impl Consent {
         self.inner.signals
     }
 
-    /// Denies `category` if it is still pending (what the tracker does for GPC).
-    pub(crate) fn deny_if_pending(self, category: &str, source: &str) -> Consent {
-        if self.inner.states.get(category).copied().unwrap_or_default() != CategoryState::Pending {
-            return self;
-        }
-        let undecided = self.inner.timestamp_ms.is_none();
+    /// Denies `category` because a browser signal says so, whatever the visitor granted (the
+    /// tracker's rule for GPC and `marketing`). Overriding a grant the visitor made is a change
+    /// of their consent, made by `source` at `now_ms`; an undecided consent takes the source.
+    pub(crate) fn force_deny(
+        self,
+        category: &str,
+        mode: ConsentMode,
+        source: &str,
+        now_ms: i64,
+    ) -> Consent {
+        let decided = self.inner.timestamp_ms.is_some();
+        let overrode = self.allows(category, mode) && decided;
         let consent = self.deny(category);
-        if undecided {
-            consent.source(source)
-        } else {
-            consent
+        match (overrode, decided) {
+            (true, _) => consent.source(source).decided_at(now_ms),
+            (false, false) => consent.source(source),
+            (false, true) => consent,
         }
     }
 

@@ -382,7 +382,10 @@ mod tests {
         assert_eq!(w["context"]["device"], json!({"model": "X"}));
         assert!(w["context"].get("traits").is_none() && w["context"].get("ip").is_none());
         assert!(!e.strip_identifiers(false, false), "nothing left to remove");
-        assert!(e.strip_identifiers(false, true), "a consent id is an identifier too");
+        assert!(
+            e.strip_identifiers(false, true),
+            "a consent id is an identifier too"
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@ mod tests {
         assert_eq!(first.get_version_num(), 7);
         assert_eq!(first.get_variant(), uuid::Variant::RFC4122);
         assert!(second > first);
-        let many: HashSet<_> = (0..100_000).map(|_| super::new(jiff::Timestamp::now())).collect();
+        let many: HashSet<_> = (0..100_000)
+            .map(|_| super::new(jiff::Timestamp::now()))
+            .collect();
         assert_eq!(many.len(), 100_000);
     }
 }

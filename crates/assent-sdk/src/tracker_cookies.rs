@@ -4,16 +4,19 @@
 //! The tracker (`sdk/browser/src/device-store.ts`, `cookies.ts`) keeps each value under
 //! `ast_<write key>_<name>`, the write key with every character other than letters, digits,
 //! `_` and `-` made `_`, the value written with `encodeURIComponent`. Cookies hold the small
-//! values only (traits and the queue live in localStorage):
+//! values only (traits and the queue live in localStorage). Two layouts exist, and both are
+//! read:
 //!
 //! | name | value |
 //! |---|---|
-//! | `consent` | JSON `{id, state, revision, source, timestamp}`, the visitor's choice |
+//! | `consent` | JSON `{v, id, state, revision, source, timestamp}`: the visitor's choice (`v`, the format, from format 2 on) |
 //! | `optout` | the consent id: the visitor opted out |
-//! | `aid`, `uid`, `gid` | anonymousId, userId, groupId, as text |
-//! | `session` | JSON `{id, last, seq}`: session start, last event (ms), events counted |
+//! | `id` | format 2: JSON `{v, aid, uid, gid, session}`, the ids and the session in one record |
+//! | `aid`, `uid`, `gid` | format 1: anonymousId, userId, groupId, as text |
+//! | `session` | format 1: JSON `{id, last, seq}`: session start, last event (ms), events counted |
 //!
-//! Fields a later tracker adds (a format version, say) are ignored.
+//! As in the tracker, an `id` record wins over format 1 keys (which it migrates). Fields a
+//! later format adds are ignored.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -69,6 +72,7 @@ pub(crate) struct StoredSession {
 /// last cookie of a name wins.
 pub(crate) fn read(header: &str, prefix: &str) -> Stored {
     let mut stored = Stored::default();
+    let mut record = None;
     for pair in header.split(';') {
         let pair = pair.trim_start();
         let Some((name, raw)) = pair.split_once('=') else {
@@ -81,6 +85,7 @@ pub(crate) fn read(header: &str, prefix: &str) -> Stored {
         match key {
             "consent" => stored.consent = consent(&value),
             "optout" => stored.opt_out = Some(value),
+            "id" => record = serde_json::from_str::<IdRecord>(&value).ok(),
             "aid" => stored.anonymous_id = non_empty(value),
             "uid" => stored.user_id = non_empty(value),
             "gid" => stored.group_id = non_empty(value),
@@ -88,7 +93,22 @@ pub(crate) fn read(header: &str, prefix: &str) -> Stored {
             _ => {}
         }
     }
+    if let Some(record) = record {
+        stored.anonymous_id = record.aid.and_then(non_empty);
+        stored.user_id = record.uid.and_then(non_empty);
+        stored.group_id = record.gid.and_then(non_empty);
+        stored.session = record.session.as_ref().and_then(session_of);
+    }
     stored
+}
+
+/// Format 2's `id` record. Fields of the wrong type make it unreadable, as if absent.
+#[derive(Deserialize)]
+struct IdRecord {
+    aid: Option<String>,
+    uid: Option<String>,
+    gid: Option<String>,
+    session: Option<Value>,
 }
 
 /// `decodeURIComponent`, which keeps the raw text when it cannot decode it.
@@ -143,7 +163,10 @@ fn consent(json: &str) -> Option<StoredConsent> {
 }
 
 fn session(json: &str) -> Option<StoredSession> {
-    let value: Value = serde_json::from_str(json).ok()?;
+    session_of(&serde_json::from_str(json).ok()?)
+}
+
+fn session_of(value: &Value) -> Option<StoredSession> {
     let number = |field| value.get(field).and_then(whole_number);
     Some(StoredSession {
         id: number("id")?,
@@ -197,6 +220,24 @@ mod tests {
                 last: 1_764_500_001_000,
                 seq: 3
             })
+        );
+    }
+
+    #[test]
+    fn format_2_keeps_the_ids_and_the_session_in_one_record_which_wins_over_format_1() {
+        let record = r#"{"v":2,"aid":"a-2","uid":"u-2","session":{"id":1764500000000,"last":1764500005000,"seq":9}}"#;
+        let encoded =
+            percent_encoding::utf8_percent_encode(record, percent_encoding::NON_ALPHANUMERIC);
+        let stored = read(&format!("ast_k_aid=a-1; ast_k_id={encoded}"), "ast_k_");
+        assert_eq!(stored.anonymous_id.as_deref(), Some("a-2"));
+        assert_eq!(stored.user_id.as_deref(), Some("u-2"));
+        assert_eq!(stored.group_id, None);
+        assert_eq!(stored.session.map(|s| s.seq), Some(9));
+        let unreadable = read("ast_k_aid=a-1; ast_k_id=%7B%22aid%22%3A7%7D", "ast_k_");
+        assert_eq!(
+            unreadable.anonymous_id.as_deref(),
+            Some("a-1"),
+            "format 1 then stands"
         );
     }
 

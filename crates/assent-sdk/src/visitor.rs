@@ -67,7 +67,8 @@ impl VisitorReader {
 
     /// The visitor as the tracker would see them at `now`: a choice made under another
     /// policy revision or expired counts as not made; an opted-out visitor has every category
-    /// denied; GPC denies a pending `marketing`.
+    /// denied; Global Privacy Control denies `marketing`, even over an earlier grant (the rule
+    /// the tracker and the collector share, `gpc` in `spec/policy-vectors.json`).
     pub fn read_at(&self, cookie_header: &str, signals: Signals, now: jiff::Timestamp) -> Visitor {
         let policy = &self.policy;
         let stored = tracker_cookies::read(cookie_header, &self.prefix);
@@ -93,7 +94,7 @@ impl VisitorReader {
         let signal_opt_out = (signals.gpc && policy.gpc == GpcRule::OptOut)
             || (signals.dnt && policy.dnt == DntRule::OptOut);
         if signals.gpc && policy.gpc == GpcRule::DenyMarketing {
-            consent = consent.deny_if_pending("marketing", "gpc");
+            consent = consent.force_deny("marketing", policy.mode, "gpc", now.as_millisecond());
         }
         if opted_out || signal_opt_out {
             consent = deny_all(consent, &policy.required)

@@ -16,11 +16,17 @@ async fn checkout(State(client): State<Client>, visitor: Visitor) -> String {
     let receipt = client
         .track("Order Completed")
         .visitor(&visitor)
-        .context("page", serde_json::json!({"url": "https://shop.example/done?gclid=G"}))
+        .context(
+            "page",
+            serde_json::json!({"url": "https://shop.example/done?gclid=G"}),
+        )
         .send()
         .await
         .unwrap();
-    receipt.message_id.map(|id| id.to_string()).unwrap_or_default()
+    receipt
+        .message_id
+        .map(|id| id.to_string())
+        .unwrap_or_default()
 }
 
 async fn serve(app: Router) -> String {
@@ -73,8 +79,14 @@ async fn each_request_s_visitor_decides_what_its_events_carry() {
     client.shutdown(Duration::from_secs(10)).await.unwrap();
 
     let e = collector.event(&granted);
-    assert_eq!((e["anonymousId"].as_str(), e["userId"].as_str()), (Some("a-web"), Some("u-web")));
-    assert_eq!(e["context"]["page"]["url"], "https://shop.example/done?gclid=G", "marketing granted");
+    assert_eq!(
+        (e["anonymousId"].as_str(), e["userId"].as_str()),
+        (Some("a-web"), Some("u-web"))
+    );
+    assert_eq!(
+        e["context"]["page"]["url"], "https://shop.example/done?gclid=G",
+        "marketing granted"
+    );
     for id in [&denied, &stranger] {
         let e = collector.event(id);
         assert_eq!((e.get("anonymousId"), e.get("userId")), (None, None));
@@ -82,7 +94,10 @@ async fn each_request_s_visitor_decides_what_its_events_carry() {
     }
     let e = collector.event(&with_gpc);
     assert_eq!(e["userId"], "u-web");
-    assert_eq!(e["context"]["page"]["url"], "https://shop.example/done", "GPC: no click id");
+    assert_eq!(
+        e["context"]["page"]["url"], "https://shop.example/done",
+        "GPC: no click id"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -63,7 +63,11 @@ fn read(recorded: &Value, revision: i64) -> Visitor {
 fn assert_same_consent(scenario: &str, visitor: &Visitor, recorded: &Value) {
     let browser = &recorded["consent"];
     let consent = &visitor.consent;
-    assert_eq!(consent.consent_id(), browser["id"].as_str(), "{scenario}: consent id");
+    assert_eq!(
+        consent.consent_id(),
+        browser["id"].as_str(),
+        "{scenario}: consent id"
+    );
     for (category, state) in browser["state"].as_object().unwrap() {
         assert_eq!(
             consent.state(category).as_str(),
@@ -71,8 +75,15 @@ fn assert_same_consent(scenario: &str, visitor: &Visitor, recorded: &Value) {
             "{scenario}: {category}"
         );
     }
-    assert_eq!(consent.get_source(), browser["source"].as_str(), "{scenario}: source");
-    assert_eq!(consent.is_opted_out(), recorded["optedOut"].as_bool().unwrap());
+    assert_eq!(
+        consent.get_source(),
+        browser["source"].as_str(),
+        "{scenario}: source"
+    );
+    assert_eq!(
+        consent.is_opted_out(),
+        recorded["optedOut"].as_bool().unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +101,9 @@ async fn the_visitor_read_from_real_tracker_cookies_is_the_one_the_browser_recor
         "when the choice was made"
     );
     assert_eq!(visitor.consent.state("analytics"), CategoryState::Granted);
-    let anonymous_id = granted["anonymousId"].as_str().expect("the browser has an id");
+    let anonymous_id = granted["anonymousId"]
+        .as_str()
+        .expect("the browser has an id");
     assert_eq!(visitor.anonymous_id.as_deref(), Some(anonymous_id));
     assert_eq!(visitor.user_id.as_deref(), Some("user-7"));
     assert_eq!(visitor.group_id.as_deref(), granted["groupId"].as_str());
@@ -118,7 +131,10 @@ async fn the_visitor_read_from_real_tracker_cookies_is_the_one_the_browser_recor
     let visitor = read(denied, REVISION);
     assert_same_consent("denied", &visitor, denied);
     assert_eq!(visitor.consent.state("analytics"), CategoryState::Denied);
-    assert_eq!((visitor.anonymous_id.as_deref(), visitor.user_id.as_deref()), (None, None));
+    assert_eq!(
+        (visitor.anonymous_id.as_deref(), visitor.user_id.as_deref()),
+        (None, None)
+    );
     assert!(!denied["cookieHeader"].as_str().unwrap().contains("_aid="));
 
     // Opted out: the marker. (Its time is when the page, or the reader, saw the marker, so
@@ -151,5 +167,8 @@ async fn the_visitor_read_from_real_tracker_cookies_is_the_one_the_browser_recor
     assert_eq!(stored["sessionId"].as_i64(), Some(browser_session));
     assert_eq!(stored["context"]["consent"]["id"], granted["consent"]["id"]);
     let stored = collector.event(&refused.message_id.unwrap().to_string());
-    assert_eq!((stored.get("anonymousId"), stored.get("userId")), (None, None));
+    assert_eq!(
+        (stored.get("anonymousId"), stored.get("userId")),
+        (None, None)
+    );
 }

@@ -91,7 +91,10 @@ fn a_client_killed_with_sigkill_loses_nothing_it_accepted() {
     let mut second = Tracker::start(&collector.url, spool.path());
     drop(second.stdin.take()); // no new events: deliver and exit
     let status = second.child.wait().unwrap();
-    assert!(status.success(), "the second process delivered and exited: {status}");
+    assert!(
+        status.success(),
+        "the second process delivered and exited: {status}"
+    );
 
     let (stored, rows) = collector.message_ids();
     let lost: Vec<_> = accepted.difference(&stored).take(3).collect();
@@ -103,5 +106,8 @@ fn a_client_killed_with_sigkill_loses_nothing_it_accepted() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|name| name.starts_with("events-"))
         .collect();
-    assert!(left.is_empty(), "a delivered spool leaves no file: {left:?}");
+    assert!(
+        left.is_empty(),
+        "a delivered spool leaves no file: {left:?}"
+    );
 }

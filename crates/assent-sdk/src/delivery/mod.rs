@@ -104,6 +104,10 @@ impl Shared {
 
     /// Queues an event, waiting for room under [`WhenFull::Wait`].
     pub async fn enqueue(&self, json: Vec<u8>, anonymity: Anonymity) -> Result<(), Error> {
+        // A caller that tracks in a tight loop would otherwise never yield its thread to the
+        // delivery task, which is what empties the queue: take part in tokio's cooperative
+        // budget, as its own channels do.
+        tokio::task::consume_budget().await;
         let reserved = self.config.options.when_full == WhenFull::Wait;
         if reserved {
             loop {

@@ -3,18 +3,28 @@
 // the browser recorded (the tracker's own answers) and the Cookie header it then sends to
 // the site's backend, as JSON on stdout.
 //   node tracker-cookies.mjs <collector url> <write key> <revision>
+// ASSENT_TRACKER_BUNDLE=<path of an assent.min.js> runs another build of the tracker (one
+// with a changed stored format, say) instead of sdk/browser/dist's.
+import { readFileSync } from 'node:fs'
 import { launchChromium } from '../../../../e2e/harness/browser.mjs'
 import { startSite } from '../../../../e2e/harness/site.mjs'
 
 const [collectorUrl, writeKey, revision] = process.argv.slice(2)
 
-// The site's backend: answers with the Cookie header it received, as a server using the SDK gets it.
-const site = await startSite({
+const routes = {
+  // The site's backend: answers with the Cookie header it received, as a server using the SDK gets it.
   '/backend': (req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' })
     res.end(req.headers.cookie || '')
   },
-})
+}
+const bundle = process.env.ASSENT_TRACKER_BUNDLE
+if (bundle)
+  routes['/assent.min.js'] = (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' })
+    res.end(readFileSync(bundle))
+  }
+const site = await startSite(routes)
 const browser = await launchChromium()
 
 const SCENARIOS = {

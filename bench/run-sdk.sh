@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Server-side SDK benchmarks: what one `track()` call costs, and how many events per second one
+# client delivers to a release collector with durable commits, beside the collector's own
+# maximum measured in the same run by the load generator (same batch size, fresh store each).
+#   bench/run-sdk.sh [seconds] [batch size]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+batch=${2:-250}
+source bench/collector.sh
+cargo build --release --quiet -p assent-sdk --example throughput
+echo "machine: $(nproc) cores, $(uname -r); collector, load generator and SDK share them"
+
+echo "--- track() enqueue cost"
+cargo bench --quiet -p assent-sdk --bench track 2>/dev/null
+
+fresh_store() {
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$dir/data"
+  start_collector
+}
+
+echo "--- one client against the collector, then the collector's maximum"
+start_collector
+sdk=$(target/release/examples/throughput "http://$addr" pk_bench "$seconds" "$batch")
+echo "$sdk"
+fresh_store
+max=$(target/release/assent-loadgen --addr "$addr" --write-key pk_bench --seconds "$seconds" \
+  --mode batch --batch-size "$batch" --connections 32)
+echo "loadgen: $max"
+sdk_rate=$(sed -n 's/^sdk: \([0-9]*\) events\/s.*/\1/p' <<<"$sdk")
+max_rate=$(sed -n 's/.* requests\/s, \([0-9]*\) events\/s.*/\1/p' <<<"$max")
+awk -v s="$sdk_rate" -v m="$max_rate" 'BEGIN { printf "ratio: one SDK client reaches %.0f %% of the collector'"'"'s maximum (%d / %d events/s)\n", 100 * s / m, s, m }'
