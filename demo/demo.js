@@ -1,4 +1,4 @@
-// The demo shop: a consent banner, a few tracked actions, and a live panel showing what the
+// The demo shop: the Assent consent banner, a few tracked actions, and a live panel showing what the
 // tracker keeps on this device and what it sends. Plain browser JavaScript, no build step.
 ;(function () {
   var cfg = window.ASSENT_DEMO || { writeKey: 'pk_demo', endpoint: '' }
@@ -40,34 +40,30 @@
   $('checkout').addEventListener('click', function () { a.track('Order Completed', { items: cart }); render() })
   $('sign-in').addEventListener('click', function () { a.identify('ada', { name: 'Ada', plan: 'pro' }); render() })
 
-  // The banner: accept all, reject all, or choose per category.
+  // The consent banner (@assent/banner): it asks on the first visit, after a new policy
+  // revision and when a choice expires; the "Privacy choices" button reopens it.
   var CATEGORIES = ['analytics', 'functional', 'marketing', 'replay']
   function all(value) {
     var s = {}
     CATEGORIES.forEach(function (c) { s[c] = value })
     return s
   }
-  function choose(state) {
-    if (a.isOptedOut()) a.optIn()
-    a.setConsent(state, { source: 'banner' })
-    $('banner').hidden = true
-    render()
+  AssentBanner.start(a, { policyUrl: '#privacy' })
+
+  // Session replay (@assent/replay), loaded only once the visitor grants it: /replay/ then
+  // plays this very session back.
+  var replayLoaded = false
+  function startReplayWhenGranted() {
+    if (replayLoaded || a.getConsent().state.replay !== 'granted') return
+    replayLoaded = true
+    var script = document.createElement('script')
+    script.src = '/sdk/replay/assent-replay.min.js'
+    script.onload = function () { window.replay = AssentReplay.start(a, { writeKey: cfg.writeKey, endpoint: cfg.endpoint || location.origin }) }
+    document.head.appendChild(script)
   }
-  $('accept-all').addEventListener('click', function () { choose(all('granted')) })
-  $('reject-all').addEventListener('click', function () { choose(all('denied')) })
-  $('customise').addEventListener('click', function () {
-    var state = a.getConsent().state
-    CATEGORIES.forEach(function (c) { $('choices').elements[c].checked = state[c] === 'granted' })
-    $('choices').hidden = false
-    $('save').hidden = false
-    $('customise').hidden = true
-  })
-  $('save').addEventListener('click', function () {
-    var state = {}
-    CATEGORIES.forEach(function (c) { state[c] = $('choices').elements[c].checked ? 'granted' : 'denied' })
-    choose(state)
-  })
-  $('settings').addEventListener('click', function () { $('banner').hidden = false })
+  a.onConsentChange(startReplayWhenGranted)
+  startReplayWhenGranted()
+
   $('withdraw').addEventListener('click', function () { a.setConsent(all('denied'), { source: 'banner' }); render() })
   $('opt-out').addEventListener('click', function () { a.optOut(); render() })
   $('opt-in').addEventListener('click', function () { a.optIn(); render() })
@@ -137,7 +133,6 @@
     $('stats').textContent = 'sent ' + st.sent + ' · queued ' + st.queued + ' · held until consent ' + st.held + ' · dropped ' + JSON.stringify(st.dropped)
   }
 
-  if (!a.getConsent().decided && !a.isOptedOut()) $('banner').hidden = false
   render()
   setInterval(render, 1000)
 })()

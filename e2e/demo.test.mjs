@@ -1,4 +1,5 @@
-// Issue 3, point 9: the demo shop served by `assent serve` at `/`, screenshot-tested.
+// The demo shop served by `assent serve` at `/`, screenshot-tested: the consent banner
+// (@assent/banner), the panel, session replay of the demo's own session, the favicon.
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { test } from 'node:test'
@@ -19,6 +20,29 @@ after(async () => {
 })
 
 const panel = (page, id) => page.locator('#' + id).innerText()
+const bannerButton = (page, layer, act) => page.locator(`assent-banner dialog.${layer} [data-act=${act}]`)
+
+/** The replays the playback page lists (admin API), once one for `sessionId` is stored. */
+async function waitForReplay(sessionId) {
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(collector.url + '/v1/admin/replays', { headers: { authorization: 'Bearer sk_demo' } })
+    const body = await res.json()
+    if ((body.replays || []).some((r) => JSON.stringify(r).includes(String(sessionId)))) return body.replays
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error('no replay of the demo session ' + sessionId)
+}
+
+test('the demo serves its favicon and the banner bundle', async () => {
+  const icon = await fetch(collector.url + '/favicon.svg')
+  assert.equal(icon.status, 200)
+  assert.match(icon.headers.get('content-type'), /image\/svg\+xml/)
+  const banner = await fetch(collector.url + '/sdk/banner/assent-banner.min.js')
+  assert.equal(banner.status, 200)
+  assert.match(await banner.text(), /AssentBanner/)
+  const html = await (await fetch(collector.url + '/')).text()
+  assert.match(html, /<link rel="icon" href="\/favicon.svg"/)
+})
 
 test('the demo shows the banner, what is stored and what is sent, before and after each choice', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
@@ -26,18 +50,18 @@ test('the demo shows the banner, what is stored and what is sent, before and aft
   const errors = []
   page.on('pageerror', (e) => errors.push(e))
   await page.goto(collector.url + '/')
-  await page.waitForSelector('#banner:not([hidden])')
+  await page.locator('assent-banner dialog.first').waitFor()
   await page.click('.product[data-sku="MUG-01"] .add')
   assert.match(await panel(page, 'device'), /nothing stored/, 'before consent: nothing on the device')
   assert.match(await panel(page, 'consent'), /not asked yet/)
   assert.match(await panel(page, 'sent'), /nothing sent yet/, 'held until consent')
   await page.screenshot({ path: artifacts + '/demo-before-consent.png' })
 
-  await page.click('#accept-all')
+  await bannerButton(page, 'first', 'accept').click()
   await page.click('.product[data-sku="TEE-02"] .add')
   await page.click('#sign-in')
   await page.waitForFunction(() => /Product Added/.test(document.getElementById('sent').innerText) && /HTTP 200/.test(document.getElementById('sent').innerText))
-  assert.ok(await page.locator('#banner').isHidden())
+  assert.ok(await page.locator('assent-banner dialog.first').isHidden())
   const device = await panel(page, 'device')
   assert.match(device, /ast_pk_demo_aid/)
   assert.match(device, /ast_pk_demo_consent/)
@@ -47,11 +71,17 @@ test('the demo shows the banner, what is stored and what is sent, before and aft
   await page.screenshot({ path: artifacts + '/demo-after-accept.png' })
 
   // Per-category choice through the banner, then withdrawal.
+  // Accept all granted replay: the demo loaded the recorder, and its session reaches /replay/.
+  const sessionId = await page.evaluate(() => assent.sessionId())
+  const replays = await waitForReplay(sessionId)
+  assert.ok(replays.some((r) => JSON.stringify(r).includes(String(sessionId))), 'the demo session is listed for playback')
+
   await page.click('#settings')
-  await page.click('#customise')
-  await page.uncheck('input[name=marketing]')
-  await page.check('input[name=analytics]')
-  await page.click('#save')
+  await page.locator('assent-banner dialog.second').waitFor()
+  assert.ok(await page.locator('assent-banner input[name=marketing]').isChecked(), 'the reopened banner shows the current choice')
+  await page.locator('assent-banner input[name=marketing]').uncheck()
+  await page.locator('assent-banner input[name=analytics]').check()
+  await bannerButton(page, 'second', 'save').click()
   assert.match(await panel(page, 'consent'), /marketing\s+denied/)
   await page.click('#withdraw')
   await page.click('#checkout')

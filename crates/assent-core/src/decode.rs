@@ -19,6 +19,7 @@ use crate::{Event, EventType, Limits};
 
 pub mod amplitude;
 mod client_ip;
+pub mod free_form;
 mod json_build;
 pub mod segment;
 pub mod snowplow;
@@ -311,6 +312,7 @@ fn event(
         context: f.context.map(|r| object(r, "context")).transpose()?,
     };
     require_fields(&ev)?;
+    free_form::check_event(&ev)?;
     Ok(ev)
 }
 

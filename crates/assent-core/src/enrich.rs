@@ -135,13 +135,9 @@ fn event(ev: Event, received: &Received, ip: Option<String>) -> StoredEvent {
         ev.message_id
     };
     let consent = match ev.kind {
-        EventType::Consent => crate::ledger::Entry::of_consent_event(
-            ev.context.as_deref(),
-            ev.anonymous_id.as_deref(),
-            ev.user_id.as_deref(),
-            timestamp_ms,
-            &message_id,
-        ),
+        EventType::Consent => {
+            crate::ledger::Entry::of_consent_event(ev.context.as_deref(), timestamp_ms, &message_id)
+        }
         _ => None,
     };
     let payload = serde_json::to_string(&Payload {

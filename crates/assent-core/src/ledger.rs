@@ -12,15 +12,17 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// One recorded consent choice: who, what, when, under which policy revision, from where.
 ///
-/// The subject appears only as digests: the plain identifiers are kept beside the entry, where
-/// a deletion can erase them without breaking the chain, while the entry stays as proof that
-/// *someone* chose this — and whoever presents the identifiers again can be matched to it.
+/// The subject appears only as keyed digests: the plain identifiers are kept beside the entry,
+/// where a deletion can erase them without breaking the chain, while the entry stays as proof
+/// that *someone* chose this — and whoever presents the identifiers again can be matched to it
+/// by the holder of the key. The key is not in the ledger's file: the file alone confirms no
+/// guess. The store fills the digests in (it holds the keys).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Entry {
     pub consent_id: String,
-    /// SHA-256 of the anonymousId, if the event had one.
+    /// Keyed digest of the anonymousId, if the event had one.
     pub anonymous_id_digest: Option<String>,
-    /// SHA-256 of the userId, if the event had one.
+    /// Keyed digest of the userId, if the event had one.
     pub user_id_digest: Option<String>,
     /// Category → state, as JSON with sorted keys (e.g. `{"analytics":"granted"}`).
     pub states: String,
@@ -30,11 +32,9 @@ pub struct Entry {
     pub at_ms: i64,
     /// The event that recorded it.
     pub message_id: String,
-}
-
-/// SHA-256 of an identifier, as hex.
-pub fn digest(id: &str) -> String {
-    format!("{:x}", Sha256::digest(id.as_bytes()))
+    /// The key the digests were made with (entries of older stores, unkeyed, have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest_key: Option<String>,
 }
 
 impl Entry {
@@ -44,7 +44,8 @@ impl Entry {
     /// use assent_core::ledger::{Entry, GENESIS};
     /// let entry = Entry { consent_id: "c1".into(), anonymous_id_digest: None,
     ///     user_id_digest: None, states: r#"{"analytics":"denied"}"#.into(), revision: Some("3".into()),
-    ///     source: Some("banner".into()), at_ms: 1_763_800_000_000, message_id: "m1".into() };
+    ///     source: Some("banner".into()), at_ms: 1_763_800_000_000, message_id: "m1".into(),
+    ///     digest_key: None };
     /// let first = entry.hash("shop", GENESIS);
     /// assert_eq!(first.len(), 64);
     /// let mut edited = entry.clone();
@@ -62,11 +63,10 @@ impl Entry {
     }
 
     /// The ledger entry a consent event records, if it carries a consent id in
-    /// `context.consent` (`{"id", "state", "revision", "source"}`).
+    /// `context.consent` (`{"id", "state", "revision", "source"}`); its digests are left for
+    /// the store to fill in with its key.
     pub fn of_consent_event(
         context: Option<&serde_json::value::RawValue>,
-        anonymous_id: Option<&str>,
-        user_id: Option<&str>,
         at_ms: i64,
         message_id: &str,
     ) -> Option<Entry> {
@@ -90,14 +90,15 @@ impl Entry {
         };
         Some(Entry {
             consent_id: consent.id?,
-            anonymous_id_digest: anonymous_id.map(digest),
-            user_id_digest: user_id.map(digest),
+            anonymous_id_digest: None,
+            user_id_digest: None,
             states: serde_json::to_string(&consent.state.unwrap_or_default())
                 .expect("a map serialises"),
             revision: consent.revision.map(text),
             source: consent.source,
             at_ms,
             message_id: message_id.to_string(),
+            digest_key: None,
         })
     }
 }
@@ -146,13 +147,14 @@ mod tests {
     fn entry(n: i64) -> Entry {
         Entry {
             consent_id: format!("c{n}"),
-            anonymous_id_digest: Some(digest("a1")),
+            anonymous_id_digest: Some("a1-digest".into()),
             user_id_digest: None,
             states: r#"{"analytics":"granted"}"#.into(),
             revision: None,
             source: Some("banner".into()),
             at_ms: n,
             message_id: format!("m{n}"),
+            digest_key: None,
         }
     }
 

@@ -27,6 +27,22 @@ pub enum ApiError {
     Origin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A query string parameter is missing, repeated or not of its type.
+    #[error("{message}")]
+    Query { field: String, message: String },
+    /// No route has this path (`known` lists the ones that exist).
+    #[error("no endpoint {method} {path}{suggestion}; the collector answers: {known}")]
+    NoRoute {
+        method: String,
+        path: String,
+        suggestion: String,
+        known: String,
+    },
+    /// The path exists, for other methods.
+    #[error("{method} is not allowed on {path}; see docs/compatibility.md and README.md for each endpoint's method")]
+    Method { method: String, path: String },
+    #[error("the request was not read and answered within {} s; send the whole body at once and retry", .0.as_secs_f64())]
+    Timeout(std::time::Duration),
 }
 
 #[derive(Serialize)]
@@ -46,6 +62,10 @@ impl ApiError {
             ApiError::Key(_) => StatusCode::UNAUTHORIZED,
             ApiError::Origin(_) => StatusCode::FORBIDDEN,
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Query { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -60,6 +80,10 @@ impl ApiError {
             ApiError::Origin(_) => "origin_not_allowed",
             ApiError::Store(StoreError::QueueFull { .. }) => "queue_full",
             ApiError::Store(_) => "store_unavailable",
+            ApiError::Timeout(_) => "request_timeout",
+            ApiError::Query { .. } => "invalid_query",
+            ApiError::NoRoute { .. } => "not_found",
+            ApiError::Method { .. } => "method_not_allowed",
         }
     }
 
@@ -69,6 +93,7 @@ impl ApiError {
             ApiError::Event(
                 Rejection::Missing { field, .. } | Rejection::Invalid { field, .. },
             ) => Some(field),
+            ApiError::Query { field, .. } => Some(field),
             _ => None,
         }
     }

@@ -32,9 +32,14 @@ pub struct Settings {
     /// Minutes between two runs of the retention sweeper; `0` turns it off (run
     /// `assent retention run` from cron instead).
     pub retention_sweep_minutes: u32,
+    /// Where the store keeps its secret keys, when not `data_dir/keys` (see
+    /// [`Settings::keys_dir`]).
+    pub keys_dir: Option<PathBuf>,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the socket's peer is the client.
     pub trusted_proxies: Vec<IpNet>,
     pub web: WebSettings,
+    /// Timeouts and the connection limit of the HTTP edge.
+    pub http: crate::http_server::HttpLimits,
     pub projects: Vec<ProjectSettings>,
 }
 
@@ -44,6 +49,8 @@ pub struct WebSettings {
     pub sdk_dir: PathBuf,
     /// Served at `/sdk/replay/`: the session-replay recorder's build and the playback player.
     pub replay_dir: PathBuf,
+    /// Served at `/sdk/banner/`: the consent banner's build and its language packs.
+    pub banner_dir: PathBuf,
     /// Served at `/`: the demo shop page.
     pub demo_dir: PathBuf,
     /// Whether `/` and `/demo-config.js` are served at all.
@@ -100,6 +107,8 @@ pub struct Retention {
     pub consent_days: Option<u32>,
     /// Session replays (stored by the replay feature; default 30 days).
     pub replays_days: u32,
+    /// Identity links (anonymousId ↔ userId) not seen again; by default the events' period.
+    pub identity_links_days: Option<u32>,
 }
 
 /// The CNIL exemption allows keeping audience data at most 25 months.
@@ -111,6 +120,7 @@ impl Default for Retention {
             events_days: None,
             consent_days: None,
             replays_days: 30,
+            identity_links_days: None,
         }
     }
 }
@@ -185,7 +195,17 @@ struct FileConfig {
     #[serde(default)]
     web: WebSection,
     #[serde(default)]
+    http: HttpSection,
+    #[serde(default)]
     projects: Vec<ProjectSection>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct HttpSection {
+    header_timeout_ms: Option<Spanned<u64>>,
+    request_timeout_ms: Option<Spanned<u64>>,
+    max_connections: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -195,6 +215,7 @@ struct StoreSection {
     queue_capacity: Option<Spanned<i64>>,
     busy_timeout_ms: Option<u64>,
     retention_sweep_minutes: Option<u32>,
+    keys_dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -209,6 +230,7 @@ enum DurabilityName {
 struct WebSection {
     sdk_dir: Option<PathBuf>,
     replay_dir: Option<PathBuf>,
+    banner_dir: Option<PathBuf>,
     demo_dir: Option<PathBuf>,
     demo: Option<bool>,
 }
@@ -262,6 +284,7 @@ struct RetentionSection {
     events_days: Option<Spanned<u32>>,
     consent_days: Option<Spanned<u32>>,
     replays_days: Option<Spanned<u32>>,
+    identity_links_days: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -316,6 +339,17 @@ pub fn load(path: &Path) -> Result<Settings, Problems> {
         }],
     })?;
     parse(&text, &source)
+}
+
+impl Settings {
+    /// Where the store keeps its secret keys: `[store] keys_dir`, or `data_dir/keys`. Keys
+    /// kept apart from the databases make a copy of the databases alone unable to confirm a
+    /// guessed identifier (`docs/privacy.md`).
+    pub fn keys_dir(&self) -> PathBuf {
+        self.keys_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys"))
+    }
 }
 
 /// Applies `ASSENT_LISTEN` and `ASSENT_DATA_DIR`, which win over the file.
@@ -379,6 +413,7 @@ impl Checker<'_> {
             }
         };
         let projects = self.projects(file.projects);
+        let http = self.http(&file.http);
         let trusted_proxies = file
             .trusted_proxies
             .iter()
@@ -399,6 +434,7 @@ impl Checker<'_> {
             .collect();
         Settings {
             listen,
+            keys_dir: file.store.keys_dir,
             data_dir: file.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             durability: match file.store.durability {
                 Some(DurabilityName::Normal) => Durability::Normal,
@@ -417,10 +453,66 @@ impl Checker<'_> {
                     .web
                     .replay_dir
                     .unwrap_or_else(|| "sdk/replay/dist".into()),
+                banner_dir: file
+                    .web
+                    .banner_dir
+                    .unwrap_or_else(|| "sdk/banner/dist".into()),
                 demo_dir: file.web.demo_dir.unwrap_or_else(|| "demo".into()),
                 demo: file.web.demo.unwrap_or(true),
             },
+            http,
             projects,
+        }
+    }
+
+    fn http(&mut self, section: &HttpSection) -> crate::http_server::HttpLimits {
+        let defaults = crate::http_server::HttpLimits::default();
+        let mut in_range = |value: &Option<Spanned<u64>>,
+                            name: &str,
+                            range: std::ops::RangeInclusive<u64>,
+                            default: u64,
+                            unit: &str| match value {
+            None => default,
+            Some(v) if range.contains(v.get_ref()) => *v.get_ref(),
+            Some(v) => {
+                self.problem(
+                    Some(v.span()),
+                    format!("`{name} = {}` is out of range", v.get_ref()),
+                    format!(
+                        "use {unit} from {} to {}; the default is {default}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                default
+            }
+        };
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        let header = in_range(
+            &section.header_timeout_ms,
+            "header_timeout_ms",
+            100..=600_000,
+            ms(defaults.header_timeout),
+            "milliseconds",
+        );
+        let request = in_range(
+            &section.request_timeout_ms,
+            "request_timeout_ms",
+            100..=3_600_000,
+            ms(defaults.request_timeout),
+            "milliseconds",
+        );
+        let connections = in_range(
+            &section.max_connections,
+            "max_connections",
+            1..=1_000_000,
+            defaults.max_connections as u64,
+            "a number of connections",
+        );
+        crate::http_server::HttpLimits {
+            header_timeout: std::time::Duration::from_millis(header),
+            request_timeout: std::time::Duration::from_millis(request),
+            max_connections: connections as usize,
         }
     }
 
@@ -610,6 +702,7 @@ impl Checker<'_> {
             return Retention {
                 events_days: cnil.then_some(CNIL_MAX_RETENTION_DAYS),
                 consent_days: cnil.then_some(CNIL_MAX_RETENTION_DAYS),
+                identity_links_days: cnil.then_some(CNIL_MAX_RETENTION_DAYS),
                 ..Retention::default()
             };
         };
@@ -635,11 +728,15 @@ impl Checker<'_> {
         };
         let events_days = days(&section.events_days, "events_days", cnil);
         let consent_days = days(&section.consent_days, "consent_days", cnil);
-        let replays_days = days(&section.replays_days, "replays_days", false);
+        let replays_days = days(&section.replays_days, "replays_days", cnil);
+        let identity_links_days = days(&section.identity_links_days, "identity_links_days", cnil);
+        let events_days = events_days.or(cnil.then_some(CNIL_MAX_RETENTION_DAYS));
         Retention {
-            events_days: events_days.or(cnil.then_some(CNIL_MAX_RETENTION_DAYS)),
+            events_days,
             consent_days: consent_days.or(cnil.then_some(CNIL_MAX_RETENTION_DAYS)),
             replays_days: replays_days.unwrap_or(30),
+            // A link is only needed to find events: it goes when they would.
+            identity_links_days: identity_links_days.or(events_days),
         }
     }
 
@@ -1020,11 +1117,13 @@ admin_tokens = ["sk_same", { name = "both", token = "t", sha256 = "t" }, { name 
             Retention {
                 events_days: Some(90),
                 consent_days: Some(1825),
-                replays_days: 30
+                replays_days: 30,
+                identity_links_days: Some(90),
             }
         );
         // The preset keeps 25 months when nothing is said.
         assert_eq!(s.projects[1].retention.events_days, Some(760));
+        assert_eq!(s.projects[1].retention.identity_links_days, Some(760));
         assert_eq!(s.projects[1].retention.consent_days, Some(760));
         assert_eq!(s.retention_sweep_minutes, 15);
         assert_eq!(

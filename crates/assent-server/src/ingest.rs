@@ -88,7 +88,7 @@ async fn ingest(
         .projects
         .for_ingest(headers, batch.write_key.as_deref())?;
     check_origin(project, headers)?;
-    let received = received(app, project, headers, peer)?;
+    let received = received(app, project, headers, peer);
     let processed = pipeline::process(batch, &received, &signals(headers), &project.policy);
     commit(app, project, processed).await.map(Json)
 }
@@ -109,19 +109,24 @@ pub(crate) fn signals(headers: &HeaderMap) -> Signals {
 }
 
 /// The facts of the request the events are enriched with: when, from which client address
-/// (through trusted proxies only), and the day's cookieless visitor hash.
+/// (through trusted proxies only), and the day's cookieless visitor hash, unless the request
+/// asks to be anonymous: then no hash at all, since an equal hash would link it to the same
+/// browser's identified requests of the day.
 pub(crate) fn received(
     app: &App,
     project: &Project,
     headers: &HeaderMap,
     peer: SocketAddr,
-) -> Result<Received, ApiError> {
+) -> Received {
     let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = client_ip(peer.ip(), forwarded_for, &app.trusted_proxies);
     let mut received = Received::now(Some(ip));
+    if signals(headers).anonymous {
+        return received;
+    }
     let salt = app
         .visitor_salts
-        .for_day(visitor::day_of(received.at.as_millisecond()))?;
+        .for_day(visitor::day_of(received.at.as_millisecond()));
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
@@ -131,7 +136,7 @@ pub(crate) fn received(
         ip,
         user_agent.unwrap_or_default(),
     ));
-    Ok(received)
+    received
 }
 
 /// The end every ingest path shares: counts rejections and policy actions, makes the events

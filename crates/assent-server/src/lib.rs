@@ -19,13 +19,18 @@ mod admin;
 pub mod api_error;
 mod compat;
 pub mod config;
+pub mod http_server;
 mod ingest;
+mod json_query;
 mod metrics;
 mod ops;
 pub mod projects;
 mod replay;
 pub mod retention_sweeper;
 mod server_id;
+mod streamed_body;
+mod unknown_route;
+pub mod visitor_salts;
 mod web;
 
 use std::future::Future;
@@ -33,10 +38,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use assent_core::{EventType, Limits};
-use assent_store::{ReplayStore, SqliteStore, Store, StoreError, StoreOptions, VisitorSalts};
+use assent_store::{ReplayStore, SqliteStore, Store, StoreError, StoreOptions};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, Method};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
@@ -45,6 +50,7 @@ use crate::api_error::ApiError;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::projects::Projects;
+use crate::visitor_salts::VisitorSalts;
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -61,7 +67,6 @@ pub struct AppInner {
     pub sqlite: Arc<SqliteStore>,
     /// Session-replay chunks (`replays.db`), kept by the same store.
     pub replays: Arc<ReplayStore>,
-    deletions: admin::RunningDeletions,
     demo_write_key: Option<String>,
 }
 
@@ -111,7 +116,6 @@ pub fn router(
         store: store.clone(),
         replays: store.replays(),
         sqlite: store,
-        deletions: admin::RunningDeletions::default(),
         metrics,
         limits,
         trusted_proxies: settings.trusted_proxies.clone(),
@@ -134,24 +138,44 @@ pub fn router(
             ),
         );
     }
+    // The 405 answer is set before the CORS layer, so that preflights still reach it.
     let ingest = compat::routes(ingest)
+        .method_not_allowed_fallback(unknown_route::wrong_method)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(cors(app.clone()));
 
     let mut routes = Router::new()
-        .merge(ingest)
-        .nest("/v1/admin", admin::routes())
-        .merge(replay::routes(settings, app.clone()))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .nest_service("/sdk", ServeDir::new(&settings.web.sdk_dir));
-    if settings.web.demo {
-        routes = routes
+        .route("/v1/{*rest}", any(unknown_route::no_route))
+        .method_not_allowed_fallback(unknown_route::wrong_method)
+        .merge(ingest)
+        .nest("/v1/admin", admin::routes())
+        .merge(replay::routes(settings, app.clone()))
+        .nest_service(
+            "/sdk/banner",
+            ServeDir::new(&settings.web.banner_dir).not_found_service(not_found(&app)),
+        )
+        .nest_service(
+            "/sdk",
+            ServeDir::new(&settings.web.sdk_dir).not_found_service(not_found(&app)),
+        );
+    routes = if settings.web.demo {
+        routes
             .route("/demo-config.js", get(web::demo_config))
-            .fallback_service(ServeDir::new(&settings.web.demo_dir));
-    }
+            .fallback_service(
+                ServeDir::new(&settings.web.demo_dir).not_found_service(not_found(&app)),
+            )
+    } else {
+        routes.fallback(unknown_route::no_route)
+    };
     routes.with_state(app)
+}
+
+/// The JSON `404` as a service, for the static file routes.
+pub(crate) fn not_found(app: &App) -> axum::routing::MethodRouter {
+    any(unknown_route::no_route).with_state(app.clone())
 }
 
 /// CORS for ingest. A preflight carries no write key, so it is answered for any origin that
@@ -216,6 +240,7 @@ impl Collector {
                 queue_capacity: settings.queue_capacity,
                 on_commit: Some(on_commit),
                 busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
+                keys_dir: Some(settings.keys_dir()),
                 ..StoreOptions::default()
             },
         )?);
@@ -232,21 +257,16 @@ impl Collector {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let salts = Arc::new(self.store.visitor_salts()?);
-        // Today's salt is made before the first request, not by it: making one writes to the
-        // store, which must not happen on a request's path (nor race a busy writer there).
-        salts.for_day(assent_core::visitor::day_of(now_ms()))?;
-        // Rotation also deletes salts past 48 h; a quiet day must not keep them alive.
+        let salts = Arc::new(VisitorSalts::default());
+        // Rotation drops yesterday's salt; a quiet day must not keep it alive until the next
+        // request.
         let sweeper = tokio::spawn({
             let salts = salts.clone();
             async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
                 loop {
                     every.tick().await;
-                    let today = assent_core::visitor::day_of(now_ms());
-                    if let Err(e) = salts.for_day(today) {
-                        tracing::warn!(error = %e, "could not rotate the visitor salt; will retry");
-                    }
+                    salts.for_day(assent_core::visitor::day_of(now_ms()));
                 }
             }
         });
@@ -256,12 +276,21 @@ impl Collector {
             self.settings.retention_sweep_minutes,
         );
         let app = router(&self.settings, self.store.clone(), salts, self.metrics);
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        // Deletions accepted before a crash or a stop are finished now.
+        let unfinished = self.store.unfinished_deletions()?;
+        if !unfinished.is_empty() {
+            tracing::info!(jobs = unfinished.len(), "resuming unfinished deletions");
+        }
+        for job in unfinished {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.run_deletion(job.clone()).await {
+                    tracing::warn!(error = %e, job, "a resumed deletion stopped");
+                }
+            });
+        }
+        let app = http_server::with_request_timeout(app, self.settings.http);
+        http_server::serve(listener, app, self.settings.http, shutdown).await?;
         sweeper.abort();
         if let Some(retention) = retention {
             retention.abort();

@@ -22,6 +22,7 @@ pub fn rules(projects: &[ProjectSettings]) -> Vec<RetentionRule> {
             events_days: p.retention.events_days,
             consent_days: p.retention.consent_days,
             replays_days: Some(p.retention.replays_days),
+            identity_links_days: p.retention.identity_links_days,
         })
         .collect()
 }

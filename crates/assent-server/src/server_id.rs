@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use assent_core::client_address::is_trusted;
 use assent_core::policy::{DntRule, GpcRule, Signals};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api_error::ApiError;
+use crate::json_query::JsonQuery;
 use crate::projects::Project;
 use crate::App;
 
@@ -37,7 +38,7 @@ pub async fn id(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Query(query): Query<IdQuery>,
+    JsonQuery(query): JsonQuery<IdQuery>,
 ) -> Result<Response, ApiError> {
     let project = app
         .projects

@@ -413,3 +413,133 @@ async fn the_playback_page_is_served_and_never_framed() {
     let res = server.get("/sdk/assent.min.js").await;
     assert_ne!(res.status(), 500);
 }
+
+/// A replay goes through the project's policy like an event: the preset, the GPC and DNT rules
+/// and the required categories can each refuse it, whatever the chunk's own consent says.
+#[tokio::test]
+async fn the_project_policy_refuses_replays_like_it_refuses_identifiers() {
+    let cases = [
+        (
+            "preset = \"cnil-exempt\"",
+            vec![],
+            "replay_refused_by_policy",
+        ),
+        (
+            "gpc = \"opt-out\"",
+            vec![("sec-gpc", "1")],
+            "replay_refused_by_policy",
+        ),
+        (
+            "dnt = \"deny-analytics\"",
+            vec![("dnt", "1")],
+            "replay_refused_by_policy",
+        ),
+        (
+            "mode = \"opt-in\"\nrequired_categories = [\"analytics\", \"functional\"]",
+            vec![],
+            "replay_not_consented",
+        ),
+    ];
+    for (project, headers, code) in cases {
+        let server = TestServer::start_with("127.0.0.1:0", "", project).await;
+        let body = gzip(
+            chunk(WRITE_KEY, 1_764_500_000_000, 0, "granted")
+                .to_string()
+                .as_bytes(),
+        );
+        let (status, answer) = upload(&server, body, &headers).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (403, Some(code)),
+            "{project}: {answer}"
+        );
+        assert_eq!(chunk_count(&server), 0, "{project}");
+    }
+    // In opt-out mode a replay still needs its explicit grant.
+    let server = TestServer::start_with("127.0.0.1:0", "", "mode = \"opt-out\"").await;
+    let mut silent = chunk(WRITE_KEY, 1_764_500_000_000, 0, "granted");
+    silent["consent"] = json!({"id": "c-1", "state": {"analytics": "granted"}});
+    let (status, answer) = upload(&server, gzip(silent.to_string().as_bytes()), &[]).await;
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (403, Some("consent.state.replay"))
+    );
+}
+
+/// A session's chunks may inflate to 64 MiB together: 8 KB of gzip each could otherwise buy
+/// gigabytes of playback.
+#[tokio::test]
+async fn a_session_past_its_inflated_cap_gets_413() {
+    let server = TestServer::start().await;
+    let padding = "A".repeat(7 * 1024 * 1024);
+    let mut refused_at = None;
+    for seq in 0..12 {
+        let mut body = chunk(WRITE_KEY, 1_764_500_000_000, seq, "granted");
+        body["events"][0]["data"]["padding"] = json!(padding);
+        let compressed = gzip(body.to_string().as_bytes());
+        assert!(compressed.len() < 64 * 1024, "the bomb is small compressed");
+        let (status, answer) = upload(&server, compressed, &[]).await;
+        if status == 413 {
+            assert_eq!(answer["error"], "session_too_large");
+            refused_at = Some(seq);
+            break;
+        }
+        assert_eq!(status, 200, "{answer}");
+    }
+    assert_eq!(
+        refused_at,
+        Some(9),
+        "9 chunks of 7 MiB fit in 64 MiB, the 10th does not"
+    );
+}
+
+/// Real rrweb snapshots of a deep DOM nest past a tree parser's limit: export and playback
+/// send them as stored, and nothing panics.
+#[tokio::test]
+async fn a_chunk_nested_deeper_than_a_parser_allows_is_exported_and_played_whole() {
+    let server = TestServer::start().await;
+    let mut body = chunk(WRITE_KEY, 1_764_500_000_000, 0, "granted");
+    // A serde_json::Value this deep cannot be built or printed: the text is made by hand.
+    let snapshot = deep_text(300);
+    body["events"][0]["data"]["node"] = json!("PLACEHOLDER");
+    let text = body.to_string().replace("\"PLACEHOLDER\"", &snapshot);
+    let (status, answer) = upload(&server, gzip(text.as_bytes()), &[]).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let export = server
+        .http
+        .get(format!("{}/v1/admin/subjects/anon-1/export", server.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let text = export.text().await.expect("the export arrives whole");
+    assert!(serde_json::from_str::<&serde_json::value::RawValue>(&text).is_ok());
+    assert!(text.contains(&snapshot), "the chunk is exported as stored");
+
+    let playback = server
+        .http
+        .get(format!("{}/v1/admin/replays/1764500000000", server.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(playback.status(), 200);
+    let text = playback.text().await.expect("the playback arrives whole");
+    assert!(
+        text.starts_with(r#"{"sessionId":1764500000000,"events":[{"#),
+        "{}",
+        &text[..80]
+    );
+    assert!(text.contains(&snapshot));
+}
+
+/// `depth` nested DOM nodes as JSON text.
+fn deep_text(depth: usize) -> String {
+    let mut text = r#"{"type":3,"textContent":"leaf"}"#.to_string();
+    for id in 0..depth {
+        text = format!(r#"{{"type":2,"id":{id},"tagName":"div","childNodes":[{text}]}}"#);
+    }
+    text
+}

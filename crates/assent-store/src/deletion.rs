@@ -1,8 +1,26 @@
 //! Subject deletion (GDPR Art. 17, CCPA "delete"): every event, link and plain identifier of a
-//! connected subject, in one transaction on the writer, then suppression of its identifiers.
+//! connected subject, then nothing more from it (the suppression list).
+//!
+//! A subject may have a million events. Deleting them in one transaction would hold the single
+//! writer for as long as that takes, and every ingest request behind it would wait (and, once
+//! the queue is full, be refused). So a deletion is a job that works in bounded steps, each its
+//! own transaction on the writer, interleaved with ingest:
+//!
+//! 1. **Accept**: resolve the subject through the identity graph, add its identifiers to the
+//!    suppression list and write the job to `deletions_running`, in one transaction. From this
+//!    commit on, no event of the subject is stored, and the job survives a crash.
+//! 2. **Steps**: each kind of data ([`DELETION_KINDS`]) is deleted at most [`STEP_ROWS`] rows a
+//!    step, until a step finds nothing; the counts so far are saved with each step.
+//! 3. **Finish**: the job moves to `deletion_jobs` with its counts, the audit trail records it,
+//!    the identifiers leave `deletions_running`, and the WAL is checkpointed and truncated so
+//!    no copy of a deleted page is left in it.
+//!
+//! A job interrupted anywhere (`kill -9`, power cut) is found in `deletions_running` when the
+//! collector starts ([`SqliteStore::resume_deletions`]) and finished from where it was: each
+//! step deletes only what is still there, so repeating one is harmless.
 //!
 //! Adding a kind of data means adding one entry to [`DELETION_KINDS`]. Session replays, kept
-//! in `replays.db`, are deleted in the same transaction: maintenance work runs with that file
+//! in `replays.db`, are deleted by the same steps: maintenance work runs with that file
 //! attached to the writer's connection (see `replays.rs`).
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -11,73 +29,94 @@ use serde::Serialize;
 use crate::audit::{self, AuditAction, AuditEntry, Counts};
 use crate::subject_hash::SubjectHasher;
 use crate::subjects::{self, Subject};
-use crate::suppression::Suppression;
 use crate::{SqliteStore, StoreError};
+
+/// The most rows one step deletes of one kind: a step holds the writer for tens of
+/// milliseconds, not seconds.
+pub const STEP_ROWS: usize = 10_000;
 
 /// One kind of stored data a subject can have.
 pub struct DeletionKind {
     /// The name counts are reported under.
     pub name: &'static str,
-    /// Deletes (or erases) the subject's data of this kind; returns the rows touched. The
-    /// hasher is the suppression list's, for kinds that keep their own list.
-    pub delete: fn(&Transaction, &Subject, &SubjectHasher) -> rusqlite::Result<u64>,
+    /// Deletes (or erases) at most `limit` rows of the subject's data of this kind; returns
+    /// the rows touched (fewer than `limit`: nothing is left). The hasher is the suppression
+    /// list's, for kinds that keep their own list.
+    pub step: fn(&Transaction, &Subject, &SubjectHasher, usize) -> rusqlite::Result<u64>,
 }
 
 /// Every kind a deletion covers, in order.
 pub const DELETION_KINDS: &[DeletionKind] = &[
     DeletionKind {
         name: "events",
-        delete: delete_events,
+        step: |tx, s, _, limit| delete_rows_of(tx, "events", "id", s, limit),
     },
     DeletionKind {
         name: "identity_links",
-        delete: delete_links,
+        step: |tx, s, _, limit| {
+            delete_rows_of(
+                tx,
+                "identity_links",
+                "anonymous_id, user_id, project",
+                s,
+                limit,
+            )
+        },
     },
     DeletionKind {
         name: "consent",
-        delete: erase_ledger_ids,
+        step: erase_ledger_ids,
     },
     DeletionKind {
         name: "replays",
-        delete: |tx, s, hasher| crate::replays::delete_subject(tx, s, hasher),
+        step: |tx, s, _, limit| crate::replays::delete_subject(tx, s, limit),
     },
 ];
 
-/// Events go whole, with their visitor hash, IP and payload.
-fn delete_events(tx: &Transaction, s: &Subject, _: &SubjectHasher) -> rusqlite::Result<u64> {
-    delete_rows_of(tx, "events", s)
-}
-
-fn delete_links(tx: &Transaction, s: &Subject, _: &SubjectHasher) -> rusqlite::Result<u64> {
-    delete_rows_of(tx, "identity_links", s)
-}
-
-/// Deletes the rows of `table` whose `anonymous_id` or `user_id` is one of the subject's
-/// (each column through its own index).
-fn delete_rows_of(tx: &Transaction, table: &str, s: &Subject) -> rusqlite::Result<u64> {
+/// Deletes up to `limit` rows of `table` whose `anonymous_id` or `user_id` is one of the
+/// subject's (each column through its own index); `key` is the table's row key.
+fn delete_rows_of(
+    tx: &Transaction,
+    table: &str,
+    key: &str,
+    s: &Subject,
+    limit: usize,
+) -> rusqlite::Result<u64> {
     let mut n = 0;
     for column in ["anonymous_id", "user_id"] {
+        let left = limit - n;
+        if left == 0 {
+            break;
+        }
         n += tx.execute(
             &format!(
-                "DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?1)) AND project = ?2"
+                "DELETE FROM {table} WHERE ({key}) IN (
+                    SELECT {key} FROM {table}
+                    WHERE {column} IN (SELECT value FROM json_each(?1)) AND project = ?2 LIMIT ?3)"
             ),
-            params![s.ids_json(), s.project],
+            params![s.ids_json(), s.project, left as i64],
         )?;
     }
     Ok(n as u64)
 }
 
 /// Consent-ledger entries stay, as proof that a choice was made (GDPR Art. 7(1)), but lose
-/// their plain identifiers; the chain covers only digests, so it still verifies.
-fn erase_ledger_ids(tx: &Transaction, s: &Subject, _: &SubjectHasher) -> rusqlite::Result<u64> {
+/// their plain identifiers; the chain covers only keyed digests, so it still verifies.
+fn erase_ledger_ids(
+    tx: &Transaction,
+    s: &Subject,
+    _: &SubjectHasher,
+    limit: usize,
+) -> rusqlite::Result<u64> {
     tx.execute(
         "UPDATE consent_ledger SET
             anonymous_id = CASE WHEN anonymous_id IN (SELECT value FROM json_each(?1)) THEN NULL ELSE anonymous_id END,
             user_id = CASE WHEN user_id IN (SELECT value FROM json_each(?1)) THEN NULL ELSE user_id END
          WHERE project = ?2 AND id IN (
             SELECT id FROM consent_ledger WHERE anonymous_id IN (SELECT value FROM json_each(?1))
-            UNION SELECT id FROM consent_ledger WHERE user_id IN (SELECT value FROM json_each(?1)))",
-        params![s.ids_json(), s.project],
+            UNION SELECT id FROM consent_ledger WHERE user_id IN (SELECT value FROM json_each(?1))
+            LIMIT ?3)",
+        params![s.ids_json(), s.project, limit as i64],
     )
     .map(|n| n as u64)
 }
@@ -94,85 +133,155 @@ pub struct DeletionRequest {
     pub actor: String,
 }
 
-/// A finished deletion, as `GET /v1/admin/deletions/{job}` reports it.
+/// A deletion job, as `GET /v1/admin/deletions/{job}` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletionJob {
     pub job: String,
     pub project: String,
-    pub subject_hash: String,
+    /// Set once the job has finished.
+    pub subject_hash: Option<String>,
     pub started_at_ms: i64,
-    pub finished_at_ms: i64,
-    /// Rows removed or erased per kind, and `suppressed_ids` added to the suppression list.
+    /// `None` while the job runs.
+    pub finished_at_ms: Option<i64>,
+    /// Rows removed or erased per kind (so far, while it runs), and `suppressed_ids` added to
+    /// the suppression list.
     pub counts: Counts,
+    /// The last step's failure, while it is retried.
+    pub last_error: Option<String>,
 }
 
-fn delete_in(
-    tx: &Transaction,
-    suppression: &mut Suppression,
-    request: &DeletionRequest,
-    started_at_ms: i64,
-) -> rusqlite::Result<DeletionJob> {
-    let subject = subjects::resolve(tx, &request.project, &request.id)?;
-    let mut counts = Counts::new();
-    for kind in DELETION_KINDS {
-        counts.insert(
-            kind.name.to_string(),
-            (kind.delete)(tx, &subject, suppression.hasher())?,
-        );
+impl DeletionJob {
+    pub fn finished(&self) -> bool {
+        self.finished_at_ms.is_some()
     }
-    let finished_at_ms = crate::now_ms();
-    let added = suppression.add(tx, &subject.project, &subject.ids, finished_at_ms)?;
-    counts.insert("suppressed_ids".into(), added as u64);
-    let subject_hash = suppression.hasher().hash_subject(&subject.ids);
-    let job = DeletionJob {
-        job: request.job_id.clone(),
-        project: request.project.clone(),
-        subject_hash: subject_hash.clone(),
-        started_at_ms,
-        finished_at_ms,
-        counts: counts.clone(),
-    };
-    tx.execute(
-        "INSERT INTO deletion_jobs (id, project, subject_hash, started_at, finished_at, counts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            job.job,
-            job.project,
-            job.subject_hash,
-            job.started_at_ms,
-            job.finished_at_ms,
-            serde_json::to_string(&job.counts).expect("counts serialise"),
-        ],
-    )?;
-    audit::record(
-        tx,
-        &AuditEntry {
-            at_ms: finished_at_ms,
-            actor: request.actor.clone(),
-            action: AuditAction::Deletion,
-            project: request.project.clone(),
-            subject_hash: Some(subject_hash),
-            counts,
+}
+
+/// A running job as `deletions_running` keeps it.
+struct Running {
+    subject: Subject,
+    actor: String,
+    started_at_ms: i64,
+    counts: Counts,
+}
+
+fn running(conn: &Connection, job: &str) -> rusqlite::Result<Option<Running>> {
+    conn.query_row(
+        "SELECT project, subject_ids, actor, started_at, counts FROM deletions_running WHERE id = ?1",
+        [job],
+        |r| {
+            Ok(Running {
+                subject: Subject {
+                    project: r.get(0)?,
+                    ids: serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or_default(),
+                },
+                actor: r.get(2)?,
+                started_at_ms: r.get(3)?,
+                counts: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+            })
         },
-    )?;
-    Ok(job)
+    )
+    .optional()
+}
+
+/// What one step did.
+enum Step {
+    /// More may be left.
+    Deleted,
+    /// Every kind is empty: the job was finished in this step.
+    Finished(DeletionJob),
+    /// No such running job (finished by someone else, e.g. before a restart).
+    Gone,
 }
 
 impl SqliteStore {
-    /// Deletes a connected subject on the writer (between appends, never racing them), adds
-    /// its identifiers to the suppression list, then checkpoints and truncates the WAL so no
-    /// earlier copy of a deleted page is left in it.
+    /// Accepts a deletion: the subject is suppressed and the job persisted before this returns
+    /// (so it survives a crash); the deletion itself is then done by
+    /// [`SqliteStore::run_deletion`].
+    pub async fn accept_deletion(&self, request: DeletionRequest) -> Result<(), StoreError> {
+        self.maintain(move |tx, suppression| {
+            let subject = subjects::resolve(tx, &request.project, &request.id)?;
+            let now = crate::now_ms();
+            let added = suppression.add(tx, &subject.project, &subject.ids, now)?;
+            crate::replays::suppress_subject(tx, &subject, suppression.hasher())?;
+            let counts = Counts::from([("suppressed_ids".to_string(), added as u64)]);
+            tx.execute(
+                "INSERT INTO deletions_running (id, project, subject_ids, actor, started_at, counts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    request.job_id,
+                    subject.project,
+                    subject.ids_json(),
+                    request.actor,
+                    now,
+                    serde_json::to_string(&counts).expect("counts serialise"),
+                ],
+            )?;
+            Ok(())
+        })?
+        .await
+    }
+
+    /// Works an accepted job to its end, a bounded step at a time between appends, then
+    /// checkpoints and truncates the WAL. A failing step is retried (a full disk may clear);
+    /// the failure is shown in the job's status meanwhile.
+    pub async fn run_deletion(&self, job_id: String) -> Result<Option<DeletionJob>, StoreError> {
+        let mut failures = 0u32;
+        loop {
+            let job = job_id.clone();
+            let step = self
+                .maintain(move |tx, suppression| deletion_step(tx, suppression.hasher(), &job))?
+                .await;
+            match step {
+                Ok(Step::Deleted) => failures = 0,
+                Ok(Step::Finished(done)) => {
+                    self.compact().await?;
+                    return Ok(Some(done));
+                }
+                Ok(Step::Gone) => return Ok(None),
+                Err(StoreError::Closed) => return Err(StoreError::Closed),
+                Err(e) => {
+                    failures += 1;
+                    let job = job_id.clone();
+                    let message = e.to_string();
+                    let _ = self
+                        .maintain(move |tx, _| {
+                            tx.execute(
+                                "UPDATE deletions_running SET last_error = ?2 WHERE id = ?1",
+                                params![job, message],
+                            )
+                            .map(drop)
+                        })?
+                        .await;
+                    let wait = std::time::Duration::from_millis(200 << failures.min(6));
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Accepts and runs a deletion to its end (the CLI's `assent forget`).
     pub async fn delete_subject(
         &self,
         request: DeletionRequest,
     ) -> Result<DeletionJob, StoreError> {
-        let started_at_ms = crate::now_ms();
-        let job = self
-            .maintain(move |tx, suppression| delete_in(tx, suppression, &request, started_at_ms))?
-            .await?;
-        self.compact().await?;
-        Ok(job)
+        let job_id = request.job_id.clone();
+        self.accept_deletion(request).await?;
+        self.run_deletion(job_id.clone())
+            .await?
+            .ok_or_else(|| StoreError::Commit(format!("deletion job {job_id} vanished")))
+    }
+
+    /// The jobs a crash or a stop left unfinished, to be run again with
+    /// [`SqliteStore::run_deletion`].
+    pub fn unfinished_deletions(&self) -> Result<Vec<String>, StoreError> {
+        let read = || -> rusqlite::Result<Vec<String>> {
+            let conn = self.reader()?;
+            let mut query = conn.prepare("SELECT id FROM deletions_running ORDER BY started_at")?;
+            let ids = query.query_map([], |r| r.get(0))?;
+            ids.collect()
+        };
+        read().map_err(|e| StoreError::Commit(e.to_string()))
     }
 
     /// Copies the WAL into the main file and truncates it, then gives free pages back to the
@@ -201,24 +310,116 @@ impl SqliteStore {
     }
 }
 
-/// A finished deletion job of `project`, if there is one by that id.
+/// One step of a job: up to [`STEP_ROWS`] rows of the first kind that still has some, or, when
+/// none has, the job's end.
+fn deletion_step(tx: &Transaction, hasher: &SubjectHasher, job: &str) -> rusqlite::Result<Step> {
+    let Some(mut running) = running(tx, job)? else {
+        return Ok(Step::Gone);
+    };
+    for kind in DELETION_KINDS {
+        let n = (kind.step)(tx, &running.subject, hasher, STEP_ROWS)?;
+        if n > 0 {
+            *running.counts.entry(kind.name.to_string()).or_insert(0) += n;
+            tx.execute(
+                "UPDATE deletions_running SET counts = ?2, last_error = NULL WHERE id = ?1",
+                params![
+                    job,
+                    serde_json::to_string(&running.counts).expect("counts serialise")
+                ],
+            )?;
+            return Ok(Step::Deleted);
+        }
+    }
+    finish(tx, hasher, job, running).map(Step::Finished)
+}
+
+fn finish(
+    tx: &Transaction,
+    hasher: &SubjectHasher,
+    job: &str,
+    running: Running,
+) -> rusqlite::Result<DeletionJob> {
+    let mut counts = running.counts;
+    for kind in DELETION_KINDS {
+        counts.entry(kind.name.to_string()).or_insert(0);
+    }
+    let finished_at_ms = crate::now_ms();
+    let subject_hash = hasher.hash_subject(&running.subject.ids);
+    tx.execute(
+        "INSERT INTO deletion_jobs (id, project, subject_hash, started_at, finished_at, counts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            job,
+            running.subject.project,
+            subject_hash,
+            running.started_at_ms,
+            finished_at_ms,
+            serde_json::to_string(&counts).expect("counts serialise"),
+        ],
+    )?;
+    audit::record(
+        tx,
+        &AuditEntry {
+            at_ms: finished_at_ms,
+            actor: running.actor,
+            action: AuditAction::Deletion,
+            project: running.subject.project.clone(),
+            subject_hash: Some(subject_hash.clone()),
+            counts: counts.clone(),
+        },
+    )?;
+    // The plain identifiers were kept only for the steps.
+    tx.execute("DELETE FROM deletions_running WHERE id = ?1", [job])?;
+    Ok(DeletionJob {
+        job: job.to_string(),
+        project: running.subject.project,
+        subject_hash: Some(subject_hash),
+        started_at_ms: running.started_at_ms,
+        finished_at_ms: Some(finished_at_ms),
+        counts,
+        last_error: None,
+    })
+}
+
+/// A deletion job of `project`, running or finished, if there is one by that id.
 pub fn deletion_job(
     conn: &Connection,
     project: &str,
     job: &str,
 ) -> rusqlite::Result<Option<DeletionJob>> {
+    let finished = conn
+        .query_row(
+            "SELECT subject_hash, started_at, finished_at, counts FROM deletion_jobs
+             WHERE id = ?1 AND project = ?2",
+            params![job, project],
+            |r| {
+                Ok(DeletionJob {
+                    job: job.to_string(),
+                    project: project.to_string(),
+                    subject_hash: Some(r.get(0)?),
+                    started_at_ms: r.get(1)?,
+                    finished_at_ms: Some(r.get(2)?),
+                    counts: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                    last_error: None,
+                })
+            },
+        )
+        .optional()?;
+    if finished.is_some() {
+        return Ok(finished);
+    }
     conn.query_row(
-        "SELECT subject_hash, started_at, finished_at, counts FROM deletion_jobs
-         WHERE id = ?1 AND project = ?2",
+        "SELECT started_at, counts, last_error FROM deletions_running WHERE id = ?1 AND project = ?2",
         params![job, project],
         |r| {
             Ok(DeletionJob {
                 job: job.to_string(),
                 project: project.to_string(),
-                subject_hash: r.get(0)?,
-                started_at_ms: r.get(1)?,
-                finished_at_ms: r.get(2)?,
-                counts: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                subject_hash: None,
+                started_at_ms: r.get(0)?,
+                finished_at_ms: None,
+                counts: serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or_default(),
+                last_error: r.get(2)?,
             })
         },
     )

@@ -87,18 +87,76 @@ fn stream_rows(
     Ok(())
 }
 
-/// Each event whole, as `events_json` shows it, in the order they were stored; including
-/// those sent under an anonymousId before the visitor logged in.
+/// Each event whole, Segment-shaped as `events_json` shows it, in the order they were stored;
+/// including those sent under an anonymousId before the visitor logged in.
+///
+/// The event is put together here rather than by the view's `json_patch`, which parses the
+/// payload and fails on a deep one: an export must not be stopped by any one stored row. The
+/// payload (an object the collector wrote) is spliced in as text, never parsed.
 fn write_events(conn: &Connection, s: &Subject, items: &mut Items) -> Result<(), ExportError> {
-    stream_rows(
-        conn,
-        "SELECT event FROM events_json WHERE id IN (
+    let mut query = conn.prepare_cached(
+        "SELECT message_id, type, event, anonymous_id, user_id, group_id, session_id, sequence,
+                strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch'),
+                strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch'),
+                strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch'),
+                ip, visitor_hash, payload
+         FROM events WHERE id IN (
             SELECT id FROM events WHERE anonymous_id IN (SELECT value FROM json_each(?1)) AND project = ?2
             UNION SELECT id FROM events WHERE user_id IN (SELECT value FROM json_each(?1)) AND project = ?2)
          ORDER BY id",
-        s,
-        items,
-    )
+    )?;
+    let mut rows = query.query(params![s.ids_json(), s.project])?;
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(1)?;
+        let name_key = if kind == "track" { "event" } else { "name" };
+        let mut head = serde_json::Map::new();
+        let mut put = |key: &str, value: serde_json::Value| {
+            if !value.is_null() {
+                head.insert(key.to_string(), value);
+            }
+        };
+        put("messageId", row.get::<_, String>(0)?.into());
+        put("type", kind.clone().into());
+        put(name_key, row.get::<_, Option<String>>(2)?.into());
+        for (key, column) in [("anonymousId", 3), ("userId", 4), ("groupId", 5)] {
+            put(key, row.get::<_, Option<String>>(column)?.into());
+        }
+        for (key, column) in [("sessionId", 6), ("sequence", 7)] {
+            put(key, row.get::<_, Option<i64>>(column)?.into());
+        }
+        for (key, column) in [
+            ("timestamp", 8),
+            ("sentAt", 9),
+            ("receivedAt", 10),
+            ("ip", 11),
+            ("visitorHash", 12),
+        ] {
+            put(key, row.get::<_, Option<String>>(column)?.into());
+        }
+        let payload = row.get_ref(13)?.as_str().unwrap_or_default();
+        items.push_json(&with_payload(
+            &serde_json::Value::Object(head).to_string(),
+            payload,
+        ))?;
+    }
+    Ok(())
+}
+
+/// `{head…}` and `{payload…}` as one object, the payload's text kept as it is. A payload that
+/// is not an object (a damaged row) is kept as a string under `unreadablePayload`.
+fn with_payload(head: &str, payload: &str) -> String {
+    let payload = payload.trim();
+    let head = head.strip_suffix('}').unwrap_or(head);
+    let is_object = payload.starts_with('{')
+        && serde_json::from_str::<&serde_json::value::RawValue>(payload).is_ok();
+    match payload.strip_prefix('{').map(str::trim_start) {
+        Some("}") if is_object => format!("{head}}}"),
+        Some(inner) if is_object => format!("{head},{inner}"),
+        _ => format!(
+            "{head},\"unreadablePayload\":{}}}",
+            serde_json::Value::String(payload.to_string())
+        ),
+    }
 }
 
 fn write_links(conn: &Connection, s: &Subject, items: &mut Items) -> Result<(), ExportError> {
@@ -191,4 +249,29 @@ pub fn export_subject(
     out.write_all(b"}\n")?;
     out.flush()?;
     Ok((subject, counts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_payload;
+
+    #[test]
+    fn the_payload_is_spliced_in_as_text_whatever_its_depth() {
+        let deep = format!(
+            "{{\"properties\":{}1{}}}",
+            "[".repeat(2000),
+            "]".repeat(2000)
+        );
+        let whole = with_payload(r#"{"type":"track"}"#, &deep);
+        assert!(whole.starts_with(r#"{"type":"track","properties":[[["#));
+        assert!(serde_json::from_str::<&serde_json::value::RawValue>(&whole).is_ok());
+        assert_eq!(
+            with_payload(r#"{"type":"page"}"#, "{}"),
+            r#"{"type":"page"}"#
+        );
+        assert_eq!(
+            with_payload(r#"{"type":"page"}"#, "not json"),
+            r#"{"type":"page","unreadablePayload":"not json"}"#
+        );
+    }
 }

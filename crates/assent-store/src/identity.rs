@@ -8,6 +8,10 @@
 use assent_core::{EventType, StoredEvent};
 use rusqlite::{params, Transaction};
 
+/// How stale `last_seen` may get before an event seeing the link again moves it forward: one
+/// write per link a day at most, rather than one per event.
+const LAST_SEEN_PRECISION_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// Records the links an event reveals: its `anonymousId` with its `userId`, and for `alias`
 /// its `previousId` with its `userId`.
 pub(crate) fn record_links(
@@ -25,10 +29,18 @@ pub(crate) fn record_links(
     for other in [e.anonymous_id.as_deref(), previous].into_iter().flatten() {
         if other != user_id {
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO identity_links (project, anonymous_id, user_id, first_seen)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO identity_links (project, anonymous_id, user_id, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT DO UPDATE SET last_seen = excluded.last_seen
+                 WHERE excluded.last_seen > identity_links.last_seen + ?5",
             )?
-            .execute(params![project, other, user_id, e.received_at_ms])?;
+            .execute(params![
+                project,
+                other,
+                user_id,
+                e.received_at_ms,
+                LAST_SEEN_PRECISION_MS
+            ])?;
         }
     }
     Ok(())

@@ -43,16 +43,16 @@ pub mod chunk_encoding;
 pub mod deletion;
 pub mod export;
 mod identity;
+pub mod keyring;
 mod ledger;
 pub mod replays;
 pub mod retention;
-mod schema;
+pub mod schema;
 mod sqlite;
 mod subject_hash;
 pub mod subjects;
 mod suppression;
 mod syncer;
-mod visitor_salts;
 mod wal_limit;
 
 use std::sync::Arc;
@@ -67,7 +67,6 @@ pub use ledger::{verify_ledger, LedgerError};
 pub use replays::{NewChunk, ReplaySession, ReplayStore, Stored, StoredChunk};
 pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
 pub use subject_hash::SubjectHasher;
-pub use visitor_salts::VisitorSalts;
 
 /// Milliseconds since 1970, by the system clock.
 pub(crate) fn now_ms() -> i64 {

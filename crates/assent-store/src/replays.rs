@@ -32,6 +32,11 @@ pub(crate) const ATTACHED_AS: &str = "replays";
 /// collector refuses bigger chunks at upload, so this only guards against a damaged file.
 pub const MAX_INFLATED_CHUNK: usize = 16 * 1024 * 1024;
 
+/// The most the chunks of one session may inflate to, all together. A few kilobytes of gzip
+/// can inflate to megabytes, so without a cap on the inflated size a small upload could make
+/// every playback of the session send (and every reader hold) gigabytes.
+pub const MAX_INFLATED_SESSION: u64 = 64 * 1024 * 1024;
+
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS replay_chunks (
     id INTEGER PRIMARY KEY,
@@ -45,6 +50,7 @@ CREATE TABLE IF NOT EXISTS replay_chunks (
     received_at INTEGER NOT NULL,
     encoding TEXT NOT NULL,
     data BLOB NOT NULL,
+    inflated_bytes INTEGER NOT NULL DEFAULT 0,
     UNIQUE (project, session_id, seq)
 );
 CREATE INDEX IF NOT EXISTS replay_chunks_anonymous ON replay_chunks (project, anonymous_id);
@@ -72,6 +78,8 @@ pub struct NewChunk {
     pub encoding: ChunkEncoding,
     /// The compressed bytes, as received.
     pub data: Vec<u8>,
+    /// What `data` inflates to, counted against [`MAX_INFLATED_SESSION`].
+    pub inflated_bytes: u64,
 }
 
 /// What became of an uploaded chunk.
@@ -82,6 +90,8 @@ pub enum Stored {
     Duplicate,
     /// The chunk belongs to a deleted subject and was not stored.
     Suppressed,
+    /// The session's chunks would inflate to more than [`MAX_INFLATED_SESSION`]; not stored.
+    SessionFull,
 }
 
 /// One recorded session, for the playback list.
@@ -137,6 +147,7 @@ impl ReplayStore {
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "secure_delete", "ON")?;
             conn.execute_batch(TABLES)?;
+            add_inflated_bytes(&conn)?;
             Ok::<_, rusqlite::Error>(conn)
         })()
         .map_err(|e| open_error(e.to_string()))?;
@@ -171,11 +182,25 @@ impl ReplayStore {
         {
             return Ok(Stored::Suppressed);
         }
+        let (already, session_bytes): (bool, i64) = tx
+            .query_row(
+                "SELECT coalesce(max(seq = ?3), 0), coalesce(sum(inflated_bytes), 0)
+                 FROM replay_chunks WHERE project = ?1 AND session_id = ?2",
+                params![chunk.project, chunk.session_id, chunk.seq],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(commit_error)?;
+        if already {
+            return Ok(Stored::Duplicate);
+        }
+        if session_bytes as u64 + chunk.inflated_bytes > MAX_INFLATED_SESSION {
+            return Ok(Stored::SessionFull);
+        }
         let inserted = tx
             .execute(
                 "INSERT OR IGNORE INTO replay_chunks (project, session_id, seq, anonymous_id, user_id,
-                    first_timestamp, last_timestamp, received_at, encoding, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    first_timestamp, last_timestamp, received_at, encoding, data, inflated_bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     chunk.project,
                     chunk.session_id,
@@ -187,6 +212,7 @@ impl ReplayStore {
                     chunk.received_at,
                     chunk.encoding.name(),
                     chunk.data,
+                    chunk.inflated_bytes as i64,
                 ],
             )
             .map_err(commit_error)?;
@@ -225,27 +251,46 @@ impl ReplayStore {
         rows.collect::<Result<_, _>>().map_err(commit_error)
     }
 
-    /// The chunks of one session in order, still compressed.
-    pub fn chunks(&self, project: &str, session_id: i64) -> Result<Vec<StoredChunk>, StoreError> {
+    /// The sequence numbers of one session's chunks, in order (empty for no such session).
+    pub fn chunk_seqs(&self, project: &str, session_id: i64) -> Result<Vec<i64>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq FROM replay_chunks WHERE project = ?1 AND session_id = ?2 ORDER BY seq",
+            )
+            .map_err(commit_error)?;
+        let rows = stmt
+            .query_map(params![project, session_id], |r| r.get(0))
+            .map_err(commit_error)?;
+        rows.collect::<Result<_, _>>().map_err(commit_error)
+    }
+
+    /// One stored chunk, still compressed: a session is read a chunk at a time, so a reader
+    /// holds one chunk, never a whole session.
+    pub fn chunk(
+        &self,
+        project: &str,
+        session_id: i64,
+        seq: i64,
+    ) -> Result<Option<StoredChunk>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT seq, encoding, data FROM replay_chunks
-                 WHERE project = ?1 AND session_id = ?2 ORDER BY seq",
+                 WHERE project = ?1 AND session_id = ?2 AND seq = ?3",
             )
             .map_err(commit_error)?;
-        let rows = stmt
-            .query_map(params![project, session_id], |r| {
-                let name: String = r.get(1)?;
-                Ok(StoredChunk {
-                    seq: r.get(0)?,
-                    // Only the collector writes this column, with `ChunkEncoding::name`.
-                    encoding: ChunkEncoding::from_name(&name).unwrap_or(ChunkEncoding::Gzip),
-                    data: r.get(2)?,
-                })
+        stmt.query_row(params![project, session_id, seq], |r| {
+            let name: String = r.get(1)?;
+            Ok(StoredChunk {
+                seq: r.get(0)?,
+                // Only the collector writes this column, with `ChunkEncoding::name`.
+                encoding: ChunkEncoding::from_name(&name).unwrap_or(ChunkEncoding::Gzip),
+                data: r.get(2)?,
             })
-            .map_err(commit_error)?;
-        rows.collect::<Result<_, _>>().map_err(commit_error)
+        })
+        .optional()
+        .map_err(commit_error)
     }
 
     /// The identifiers a session was recorded under (for the audit trail's subject hash).
@@ -284,6 +329,22 @@ impl ReplayStore {
     }
 }
 
+/// Adds the `inflated_bytes` column to a `replays.db` made before it existed. Chunks stored
+/// before count as 0 towards their session's cap.
+fn add_inflated_bytes(conn: &Connection) -> rusqlite::Result<()> {
+    let has_it: bool = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('replay_chunks') WHERE name = 'inflated_bytes'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_it {
+        conn.execute_batch(
+            "ALTER TABLE replay_chunks ADD COLUMN inflated_bytes INTEGER NOT NULL DEFAULT 0",
+        )?;
+    }
+    Ok(())
+}
+
 /// Attaches `dir/replays.db` as [`ATTACHED_AS`] (outside any transaction), with deleted rows
 /// overwritten by zeros. False when there is no such file: the store never had replays.
 pub(crate) fn attach(conn: &Connection, dir: &Path) -> rusqlite::Result<bool> {
@@ -314,24 +375,16 @@ pub(crate) fn is_attached(conn: &Connection) -> rusqlite::Result<bool> {
     .map(|n| n > 0)
 }
 
-/// Deletion kind `replays`: every chunk recorded under one of the subject's identifiers, and
-/// those identifiers (hashed) into the replay suppression list, in the deletion's transaction.
-pub(crate) fn delete_subject(
+/// Puts a subject's identifiers (hashed) into the replay suppression list, in the transaction
+/// that accepts its deletion: from then on, its chunks are refused.
+pub(crate) fn suppress_subject(
     conn: &Connection,
     s: &Subject,
     hasher: &SubjectHasher,
-) -> rusqlite::Result<u64> {
+) -> rusqlite::Result<()> {
     if !is_attached(conn)? {
-        return Ok(0);
+        return Ok(());
     }
-    let deleted = conn.execute(
-        &format!(
-            "DELETE FROM {ATTACHED_AS}.replay_chunks WHERE project = ?2 AND (
-                anonymous_id IN (SELECT value FROM json_each(?1))
-                OR user_id IN (SELECT value FROM json_each(?1)))"
-        ),
-        params![s.ids_json(), s.project],
-    )?;
     let mut suppress = conn.prepare_cached(&format!(
         "INSERT OR IGNORE INTO {ATTACHED_AS}.replay_suppressed (project, id_hash, since)
          VALUES (?1, ?2, ?3)"
@@ -340,6 +393,29 @@ pub(crate) fn delete_subject(
     for id in &s.ids {
         suppress.execute(params![s.project, hasher.hash(id), now_ms])?;
     }
+    Ok(())
+}
+
+/// Deletion kind `replays`: up to `limit` chunks recorded under one of the subject's
+/// identifiers.
+pub(crate) fn delete_subject(
+    conn: &Connection,
+    s: &Subject,
+    limit: usize,
+) -> rusqlite::Result<u64> {
+    if !is_attached(conn)? {
+        return Ok(0);
+    }
+    let deleted = conn.execute(
+        &format!(
+            "DELETE FROM {ATTACHED_AS}.replay_chunks WHERE id IN (
+                SELECT id FROM {ATTACHED_AS}.replay_chunks WHERE project = ?2 AND (
+                    anonymous_id IN (SELECT value FROM json_each(?1))
+                    OR user_id IN (SELECT value FROM json_each(?1)))
+                LIMIT ?3)"
+        ),
+        params![s.ids_json(), s.project, limit as i64],
+    )?;
     Ok(deleted as u64)
 }
 
@@ -364,28 +440,49 @@ pub(crate) fn export_subject(
     ))?;
     let mut rows = query.query(params![s.ids_json(), s.project])?;
     while let Some(r) = rows.next()? {
+        let mut head = serde_json::Map::new();
+        for (key, column) in [("sessionId", 0), ("seq", 1)] {
+            head.insert(key.into(), r.get::<_, i64>(column)?.into());
+        }
+        for (key, column) in [("anonymousId", 2), ("userId", 3)] {
+            head.insert(key.into(), r.get::<_, Option<String>>(column)?.into());
+        }
+        for (key, column) in [
+            ("firstTimestamp", 4),
+            ("lastTimestamp", 5),
+            ("receivedAt", 6),
+        ] {
+            head.insert(key.into(), r.get::<_, i64>(column)?.into());
+        }
         let encoding: String = r.get(7)?;
         let encoding = ChunkEncoding::from_name(&encoding).unwrap_or(ChunkEncoding::Gzip);
         let data = r.get_ref(8)?.as_blob().map_err(rusqlite::Error::from)?;
-        let damaged = |e: String| ExportError::DamagedReplay(e);
-        let inflated = encoding
-            .inflate(data, MAX_INFLATED_CHUNK)
-            .map_err(|e| damaged(e.to_string()))?;
-        let text = String::from_utf8(inflated).map_err(|e| damaged(e.to_string()))?;
-        let chunk = RawValue::from_string(text).map_err(|e| damaged(e.to_string()))?;
-        let item = serde_json::json!({
-            "sessionId": r.get::<_, i64>(0)?,
-            "seq": r.get::<_, i64>(1)?,
-            "anonymousId": r.get::<_, Option<String>>(2)?,
-            "userId": r.get::<_, Option<String>>(3)?,
-            "firstTimestamp": r.get::<_, i64>(4)?,
-            "lastTimestamp": r.get::<_, i64>(5)?,
-            "receivedAt": r.get::<_, i64>(6)?,
-            "chunk": chunk,
-        });
-        items.push_json(&item.to_string())?;
+        let head = serde_json::Value::Object(head).to_string();
+        let head = head.strip_suffix('}').unwrap_or(&head);
+        // The chunk goes out as the text it inflates to, never parsed into a tree: real rrweb
+        // snapshots nest deeper than a tree parser allows. A chunk that cannot be read (a
+        // damaged file) is reported in its place rather than ending the export.
+        let item = match readable_chunk(encoding, data) {
+            Ok(text) => format!("{head},\"chunk\":{text}}}"),
+            Err(reason) => format!(
+                "{head},\"unreadableChunk\":{}}}",
+                serde_json::Value::String(reason)
+            ),
+        };
+        items.push_json(&item)?;
     }
     Ok(())
+}
+
+/// A stored chunk's JSON text, checked to be JSON (at any depth).
+fn readable_chunk(encoding: ChunkEncoding, data: &[u8]) -> Result<String, String> {
+    let inflated = encoding
+        .inflate(data, MAX_INFLATED_CHUNK)
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8(inflated).map_err(|e| e.to_string())?;
+    RawValue::from_string(text)
+        .map(|raw| String::from(Box::<str>::from(raw)))
+        .map_err(|e| e.to_string())
 }
 
 /// Retention kind `replays`: chunks received more than `replays_days` ago.

@@ -26,6 +26,8 @@ pub struct RetentionRule {
     pub events_days: Option<u32>,
     pub consent_days: Option<u32>,
     pub replays_days: Option<u32>,
+    /// Identity links not seen again for this long.
+    pub identity_links_days: Option<u32>,
 }
 
 /// Count what would go, or delete up to a number of rows.
@@ -57,6 +59,10 @@ pub const RETENTION_KINDS: &[RetentionKind] = &[
     RetentionKind {
         name: "replays",
         sweep: crate::replays::sweep,
+    },
+    RetentionKind {
+        name: "identity_links",
+        sweep: sweep_identity_links,
     },
 ];
 
@@ -105,6 +111,37 @@ pub(crate) fn sweep_by_received(
             )? as i64,
         };
         out.insert(rule.project.clone(), n as u64);
+    }
+    Ok(out)
+}
+
+/// Identity links not seen again within their period (`identity_links_by_last_seen`).
+fn sweep_identity_links(
+    conn: &Connection,
+    rules: &[RetentionRule],
+    now_ms: i64,
+    sweep: Sweep,
+) -> rusqlite::Result<Expired> {
+    let mut out = BTreeMap::new();
+    for rule in rules {
+        let Some(days) = rule.identity_links_days else {
+            continue;
+        };
+        let cutoff = cutoff(now_ms, days);
+        let n = match sweep {
+            Sweep::Count => conn.query_row(
+                "SELECT count(*) FROM identity_links WHERE last_seen < ?1 AND project = ?2",
+                params![cutoff, rule.project],
+                |r| r.get::<_, i64>(0),
+            )? as u64,
+            Sweep::Delete { limit } => conn.execute(
+                "DELETE FROM identity_links WHERE (anonymous_id, user_id, project) IN (
+                    SELECT anonymous_id, user_id, project FROM identity_links
+                    WHERE last_seen < ?1 AND project = ?2 LIMIT ?3)",
+                params![cutoff, rule.project, limit as i64],
+            )? as u64,
+        };
+        out.insert(rule.project.clone(), n);
     }
     Ok(out)
 }

@@ -49,7 +49,7 @@ const MIGRATIONS: &[&str] = &[
         BEFORE UPDATE OF id, project, consent_id, entry, previous_hash, hash ON consent_ledger
         BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;",
     // v3: cookieless unique visitors. Each day's random salt lives here for 48 hours, then is
-    // deleted (see visitor_salts.rs). And `events_json`: each event whole, Segment-shaped, as
+    // deleted (until v5 moved them out of the store). And `events_json`: each event whole, Segment-shaped, as
     // exports return it (NULL columns are left out).
     "ALTER TABLE events ADD COLUMN visitor_hash TEXT;
     CREATE TABLE visitor_salts (day INTEGER PRIMARY KEY, salt BLOB NOT NULL);
@@ -107,6 +107,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX audit_log_by_project ON audit_log (project, id);
     CREATE INDEX events_by_received ON events (received_at, project);",
+    // v5: the visitor salts leave the store. A salt beside the hashes lets whoever copies the
+    // file test guessed IP addresses against them; salts now live in the collector's memory
+    // only. `secure_delete` is on, so the dropped pages are overwritten with zeros.
+    "DROP TABLE IF EXISTS visitor_salts;",
+    // v6: identity links expire. They pair an anonymousId with a userId (often an e-mail
+    // address), so they get a retention period like events; `last_seen` is moved forward (at
+    // most daily) while a pair keeps being seen, so a link lives as long as its events do.
+    "ALTER TABLE identity_links ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;
+    UPDATE identity_links SET last_seen = first_seen;
+    CREATE INDEX identity_links_by_last_seen ON identity_links (last_seen, project);",
+    // v7: deletions survive a restart. A job is written here when it is accepted (in the same
+    // transaction that suppresses the subject), works in bounded steps that update `counts`,
+    // and moves to `deletion_jobs` when it finishes. `subject_ids` holds the identifiers being
+    // deleted only while the job runs.
+    "CREATE TABLE deletions_running (
+        id          TEXT PRIMARY KEY,
+        project     TEXT NOT NULL,
+        subject_ids TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        counts      TEXT NOT NULL,
+        last_error  TEXT
+    );",
 ];
 
 /// Stores this many pages or smaller are converted to incremental vacuum at open (a full
@@ -140,13 +163,32 @@ pub fn ensure_incremental_vacuum(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Moves a store's schema forward to `target` (at most the latest version) and returns the
+/// version it had. Upgrade tests use it to build a store exactly as an older release left it.
+pub fn migrate_up_to(conn: &mut Connection, target: i64) -> rusqlite::Result<i64> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    for (i, sql) in (0i64..).zip(MIGRATIONS).skip(version.max(0) as usize) {
+    for (i, sql) in (0i64..)
+        .zip(MIGRATIONS)
+        .skip(version.max(0) as usize)
+        .take_while(|(i, _)| *i < target)
+    {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
+    }
+    Ok(version)
+}
+
+/// The first version whose migration erases data that must leave no copy behind.
+const ERASING_VERSION: i64 = 5;
+
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version = migrate_up_to(conn, MIGRATIONS.len() as i64)?;
+    if version > 0 && version < ERASING_VERSION {
+        // The erased pages' old contents are still in the main file until the WAL is copied
+        // back over them; do it now rather than at some later checkpoint.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
     Ok(())
 }

@@ -13,7 +13,8 @@ use tokio::sync::oneshot;
 
 use crate::checkpointer::{CheckpointTurn, Checkpointer};
 use crate::identity;
-use crate::ledger;
+use crate::keyring::Keyring;
+use crate::ledger::{self, LedgerKeys};
 use crate::replays::{self, ReplayStore};
 use crate::subject_hash::SubjectHasher;
 use crate::suppression::Suppression;
@@ -49,6 +50,8 @@ pub struct StoreOptions {
     /// The WAL size past which the writer stops for a moment, between commits, to start the
     /// WAL over (see wal_limit.rs); also what a WAL that starts over is truncated to.
     pub wal_limit_bytes: u64,
+    /// Where the store's secret keys are kept (see keyring.rs); `None` is `dir/keys`.
+    pub keys_dir: Option<PathBuf>,
 }
 
 impl Default for StoreOptions {
@@ -60,6 +63,7 @@ impl Default for StoreOptions {
             on_commit: None,
             busy_timeout: Duration::from_secs(5),
             wal_limit_bytes: 256 * 1024 * 1024,
+            keys_dir: None,
         }
     }
 }
@@ -106,7 +110,21 @@ impl SqliteStore {
             reason,
         };
         std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
-        let conn = open_writer(&path, &options).map_err(|e| open_error(e.to_string()))?;
+        let mut conn = open_writer(&path, &options).map_err(|e| open_error(e.to_string()))?;
+        let keys_dir = options.keys_dir.clone().unwrap_or_else(|| dir.join("keys"));
+        let keyring = Keyring::open(&keys_dir).map_err(|e| StoreError::Open {
+            path: keys_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut ledger_keys = LedgerKeys::new(keyring.clone());
+        let keyed = ledger::key_legacy_entries(&mut conn, &mut ledger_keys)
+            .map_err(|e| open_error(format!("keying the consent ledger: {e}")))?;
+        if keyed > 0 {
+            tracing::info!(
+                entries = keyed,
+                "the consent ledger's digests are now keyed"
+            );
+        }
         let (jobs, queue) = mpsc::sync_channel(options.queue_capacity);
         let waiting_events = Arc::new(AtomicUsize::new(0));
         let wal = dir.join(format!("{}-wal", Self::FILE));
@@ -115,7 +133,7 @@ impl SqliteStore {
             Durability::Normal => Delivery::Immediate,
         };
         let ledger_tip = ledger::tip(&conn).map_err(|e| open_error(e.to_string()))?;
-        let hasher = SubjectHasher::load_or_create(&conn).map_err(|e| open_error(e.to_string()))?;
+        let hasher = SubjectHasher::load_or_create(&conn, &keyring).map_err(open_error)?;
         let suppression =
             Suppression::load(&conn, hasher.clone()).map_err(|e| open_error(e.to_string()))?;
         // Opened (and created) with the events, so privacy operations can always attach it.
@@ -137,6 +155,7 @@ impl SqliteStore {
                 checkpoint_turn.clone(),
             ),
             ledger_tip,
+            ledger_keys,
             queue,
             waiting_events: waiting_events.clone(),
             max_group_events: options.max_group_events,
@@ -157,14 +176,6 @@ impl SqliteStore {
             waiting_events,
             writer: Mutex::new(Some(handle)),
             checkpointer,
-        })
-    }
-
-    /// The daily salts for cookieless visitor hashes, kept in this store.
-    pub fn visitor_salts(&self) -> Result<crate::VisitorSalts, StoreError> {
-        crate::VisitorSalts::open(&self.path).map_err(|e| StoreError::Open {
-            path: self.path.display().to_string(),
-            reason: e.to_string(),
         })
     }
 
@@ -395,6 +406,7 @@ struct Writer {
     wal_limit: WalLimit,
     /// The consent ledger's last hash, moved forward only when a commit succeeds.
     ledger_tip: String,
+    ledger_keys: LedgerKeys,
     queue: Receiver<Job>,
     waiting_events: Arc<AtomicUsize>,
     max_group_events: usize,
@@ -528,10 +540,12 @@ impl Writer {
                                 if let Some(entry) = &e.consent {
                                     let (anonymous_id, user_id) =
                                         (e.anonymous_id.as_deref(), e.user_id.as_deref());
+                                    let key = self.ledger_keys.current(project)?;
                                     ledger::append(
                                         &tx,
                                         project,
                                         entry,
+                                        key,
                                         anonymous_id,
                                         user_id,
                                         &mut tip,

@@ -1,13 +1,17 @@
 //! Keyed hashes of subject identifiers, for the suppression list and the audit trail.
 //!
 //! A plain SHA-256 of a user id can be reversed by hashing every plausible id (e-mail
-//! addresses, numeric ids) and comparing. An HMAC keyed by a random secret that lives only
-//! in the store file cannot: whoever wants to test a guess needs the store itself, which
-//! holds the data anyway. The key is made once, when the store is first opened.
+//! addresses, numeric ids) and comparing. An HMAC keyed by a random secret cannot, without
+//! the secret; and the secret is kept in the keys directory, not in the database
+//! ([`crate::keyring`]), so a copy of the database cannot confirm whom it deleted. The key is
+//! made once, when the store is first opened; a store that kept it in its `meta` table hands
+//! it over to the keyring, and the database copy is erased.
 
 use hmac::{Hmac, Mac};
 use rusqlite::{Connection, OptionalExtension};
 use sha2::Sha256;
+
+use crate::keyring::{from_hex, hex as to_hex, Keyring};
 
 /// The `meta` key under which the secret is kept (hex).
 const META_KEY: &str = "subject_hash_key";
@@ -25,31 +29,31 @@ impl std::fmt::Debug for SubjectHasher {
 }
 
 impl SubjectHasher {
-    /// Reads the store's secret, creating it on first use.
-    pub(crate) fn load_or_create(conn: &Connection) -> rusqlite::Result<SubjectHasher> {
-        let existing: Option<String> = conn
+    /// Reads the store's secret from the keyring, creating it on first use (or adopting the
+    /// one an older store kept in its database, which is then erased there).
+    pub(crate) fn load_or_create(
+        conn: &Connection,
+        keyring: &Keyring,
+    ) -> Result<SubjectHasher, String> {
+        let in_database: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [META_KEY], |r| {
                 r.get(0)
             })
-            .optional()?;
-        let key = match existing.as_deref().and_then(from_hex) {
-            Some(key) => key,
-            None => {
-                let mut fresh = [0u8; 32];
-                getrandom::fill(&mut fresh).expect("the OS provides randomness");
-                // OR IGNORE: a second process opening a new store at the same moment keeps
-                // the first key; both then read it back.
-                conn.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
-                    [META_KEY, &to_hex(&fresh)],
-                )?;
-                let stored: String =
-                    conn.query_row("SELECT value FROM meta WHERE key = ?1", [META_KEY], |r| {
-                        r.get(0)
-                    })?;
-                from_hex(&stored).unwrap_or(fresh)
-            }
-        };
+            .optional()
+            .map_err(|e| e.to_string())?;
+        let key = keyring
+            .subject_key(in_database.as_deref().and_then(from_hex))
+            .map_err(|e| {
+                format!(
+                    "cannot keep the subject key in {}: {e}",
+                    keyring.dir().display()
+                )
+            })?;
+        if in_database.is_some() {
+            conn.execute("DELETE FROM meta WHERE key = ?1", [META_KEY])
+                .and_then(|_| conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())))
+                .map_err(|e| e.to_string())?;
+        }
         Ok(SubjectHasher { key })
     }
 
@@ -68,32 +72,27 @@ impl SubjectHasher {
     }
 }
 
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_key_is_made_once_and_kept() {
+    fn the_key_is_made_once_kept_and_moved_out_of_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Keyring::open(dir.path()).unwrap();
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             .unwrap();
-        let first = SubjectHasher::load_or_create(&conn).unwrap();
-        let again = SubjectHasher::load_or_create(&conn).unwrap();
+        let old = "07".repeat(32);
+        conn.execute("INSERT INTO meta VALUES (?1, ?2)", [META_KEY, &old])
+            .unwrap();
+        let first = SubjectHasher::load_or_create(&conn, &keyring).unwrap();
+        assert_eq!(first.key, [7; 32], "an older store's key is adopted");
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM meta", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "and erased from the database");
+        let again = SubjectHasher::load_or_create(&conn, &keyring).unwrap();
         assert_eq!(first.hash("user-1"), again.hash("user-1"));
         assert_ne!(first.hash("user-1"), first.hash("user-2"));
         assert_eq!(first.hash("user-1").len(), 64);

@@ -36,6 +36,7 @@ fn chunk(
         data: gzip(&format!(
             r#"{{"sessionId":{session_id},"seq":{seq},"events":[{{"type":2,"timestamp":1}}]}}"#
         )),
+        inflated_bytes: 100,
     }
 }
 
@@ -94,8 +95,8 @@ fn a_retried_chunk_is_stored_once() {
     let sessions = store.sessions("web", 10).unwrap();
     assert_eq!(sessions.len(), 1);
     assert_eq!((sessions[0].session_id, sessions[0].chunks), (1000, 2));
-    let chunks = store.chunks("web", 1000).unwrap();
-    assert_eq!(chunks.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![0, 1]);
+    assert_eq!(store.chunk_seqs("web", 1000).unwrap(), vec![0, 1]);
+    assert_eq!(store.chunk("web", 1000, 1).unwrap().unwrap().seq, 1);
     assert!(dir.path().join("replays.db").exists());
 }
 
@@ -153,7 +154,7 @@ async fn deleting_a_subject_removes_their_chunks_leaves_no_trace_and_refuses_new
             .unwrap(),
         Stored::New
     );
-    assert_eq!(store.chunks("web", 1).unwrap().len(), 0);
+    assert!(store.chunk_seqs("web", 1).unwrap().is_empty());
     // The suppression list holds keyed hashes: the plain ids of the project are nowhere in
     // the files (the other project's copy of the anonymous id is, legitimately).
     let bytes = file_bytes(dir.path(), "replays.db");
@@ -207,6 +208,7 @@ async fn retention_deletes_old_chunks_and_gives_the_space_back() {
         events_days: None,
         consent_days: None,
         replays_days: Some(30),
+        identity_links_days: None,
     }];
     let now = 31 * day;
 
@@ -240,5 +242,30 @@ async fn retention_deletes_old_chunks_and_gives_the_space_back() {
         pages(&db) < before / 4,
         "file shrank from {before} pages to {}",
         pages(&db)
+    );
+}
+
+/// What a session's chunks inflate to is capped together: past it, chunks are refused, however
+/// small they are compressed.
+#[test]
+fn a_session_stops_taking_chunks_at_its_inflated_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = open(dir.path());
+    let store = events.replays();
+    let big = |seq| NewChunk {
+        inflated_bytes: 8 * 1024 * 1024,
+        ..chunk("web", 1, seq, "a1", 5)
+    };
+    let cap = assent_store::replays::MAX_INFLATED_SESSION / (8 * 1024 * 1024);
+    for seq in 0..cap as i64 {
+        assert_eq!(store.insert(&big(seq)).unwrap(), Stored::New, "chunk {seq}");
+    }
+    assert_eq!(store.insert(&big(cap as i64)).unwrap(), Stored::SessionFull);
+    // A retry of a stored chunk is still a duplicate, not a refusal.
+    assert_eq!(store.insert(&big(0)).unwrap(), Stored::Duplicate);
+    // Other sessions are not affected.
+    assert_eq!(
+        store.insert(&chunk("web", 2, 0, "a1", 5)).unwrap(),
+        Stored::New
     );
 }

@@ -73,11 +73,12 @@ fn project(settings: &Settings, asked: Option<&str>) -> Result<String, ExitCode>
     }
 }
 
-fn open_store(settings: &Settings) -> Result<SqliteStore, ExitCode> {
+pub(crate) fn open_store(settings: &Settings) -> Result<SqliteStore, ExitCode> {
     SqliteStore::open(
         &settings.data_dir,
         StoreOptions {
             busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms.max(5000)),
+            keys_dir: Some(settings.keys_dir()),
             ..StoreOptions::default()
         },
     )
@@ -120,7 +121,8 @@ pub fn forget(target: &Target, subject: &str) -> ExitCode {
             Ok(job) => {
                 println!(
                     "deleted subject (hash {}) in project {}",
-                    job.subject_hash, job.project
+                    job.subject_hash.unwrap_or_default(),
+                    job.project
                 );
                 for (kind, n) in &job.counts {
                     println!("  {kind}: {n}");
@@ -143,8 +145,11 @@ pub fn export(target: &Target, subject: &str, out: &Path) -> ExitCode {
         let settings = settings(&target.config)?;
         let project = project(&settings, target.project.as_deref())?;
         let store = open_store(&settings)?;
-        let file = std::fs::File::create(out).map_err(|e| {
-            eprintln!("cannot create {}: {e}", out.display());
+        // Written beside the target and renamed at the end: a failed export leaves no file
+        // that could pass for a complete answer to an access request.
+        let partial = partial_path(out);
+        let file = std::fs::File::create(&partial).map_err(|e| {
+            eprintln!("cannot create {}: {e}", partial.display());
             ExitCode::from(2)
         })?;
         let mut writer = std::io::BufWriter::new(file);
@@ -153,7 +158,13 @@ pub fn export(target: &Target, subject: &str, out: &Path) -> ExitCode {
             ExitCode::FAILURE
         })?;
         let written =
-            assent_store::export::export_subject(&conn, &project, subject, now_ms(), &mut writer);
+            assent_store::export::export_subject(&conn, &project, subject, now_ms(), &mut writer)
+                .and_then(|done| {
+                    let file = writer.into_inner().map_err(|e| e.into_error())?;
+                    file.sync_all()?;
+                    std::fs::rename(&partial, out)?;
+                    Ok(done)
+                });
         let code = match written {
             Ok((subject, counts)) => {
                 let summary: Vec<String> =
@@ -175,8 +186,9 @@ pub fn export(target: &Target, subject: &str, out: &Path) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
+                let _ = std::fs::remove_file(&partial);
                 eprintln!(
-                    "assent: export failed, {} is incomplete: {e}",
+                    "assent: export failed, nothing was written to {}: {e}",
                     out.display()
                 );
                 ExitCode::FAILURE
@@ -186,6 +198,13 @@ pub fn export(target: &Target, subject: &str, out: &Path) -> ExitCode {
         Ok(code)
     };
     run().unwrap_or_else(|code| code)
+}
+
+/// `FILE.partial` beside `FILE`.
+fn partial_path(out: &Path) -> std::path::PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    out.with_file_name(name)
 }
 
 /// `assent retention run [--dry-run]`.

@@ -1,44 +1,15 @@
 //! The promise behind every `200`: kill the collector with SIGKILL in the middle of a load,
 //! start it again on the same data directory, and every acknowledged event is there, once.
 
+mod support;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-
-/// The real `assent` binary, started as a user would, on a random port.
-struct Collector {
-    child: Child,
-    url: String,
-}
-
-impl Collector {
-    fn start(config: &Path) -> Collector {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_assent"))
-            .args(["serve", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the assent binary starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("the collector prints its address")
-                .unwrap();
-            if let Some(url) = line.strip_prefix("assent listening on ") {
-                break url.to_string();
-            }
-        };
-        Collector { child, url }
-    }
-}
+use support::Collector;
 
 fn config(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("assent.toml");

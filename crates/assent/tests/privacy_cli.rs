@@ -1,18 +1,16 @@
 //! Privacy operations from the command line, as a site owner runs them next to (or instead
 //! of) the running collector: `assent forget`, `assent export`, `assent retention run`.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{json, Value};
+use support::{assent, Collector};
 
 const USER: &str = "grace.hopper@example.org";
 const ANON: &str = "anon-grace-51c0ffee";
-
-fn assent() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_assent"))
-}
 
 fn run(args: &[&str], config: &Path) -> Output {
     let out = assent()
@@ -39,7 +37,8 @@ fn config(dir: &Path, retention: &str) -> PathBuf {
         &path,
         format!(
             "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n[store]\nretention_sweep_minutes = 0\n\
-             [[projects]]\nid = \"demo\"\nmode = \"opt-out\"\nwrite_keys = [\"pk_demo\"]\n{retention}",
+             [[projects]]\nid = \"demo\"\nmode = \"opt-out\"\nwrite_keys = [\"pk_demo\"]\n\
+             admin_tokens = [\"sk_demo\"]\n{retention}",
             dir.join("data").display().to_string()
         ),
     )
@@ -47,52 +46,18 @@ fn config(dir: &Path, retention: &str) -> PathBuf {
     path
 }
 
-struct Server {
-    child: Child,
-    url: String,
-    http: reqwest::Client,
-}
-
-impl Server {
-    fn start(config: &Path) -> Server {
-        let mut child = assent()
-            .args(["serve", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let url = BufReader::new(child.stdout.take().unwrap())
-            .lines()
-            .map(Result::unwrap)
-            .find_map(|l| l.strip_prefix("assent listening on ").map(str::to_string))
-            .unwrap();
-        Server {
-            child,
-            url,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn send(&self, events: Value) -> Value {
-        let res = self
-            .http
-            .post(format!("{}/v1/batch", self.url))
-            .basic_auth("pk_demo", Some(""))
-            .json(&json!({ "batch": events }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        res.json().await.unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Posts events to a running collector and returns its answer.
+async fn send(server: &Collector, events: Value) -> Value {
+    let res = server
+        .http
+        .post(format!("{}/v1/batch", server.url))
+        .basic_auth("pk_demo", Some(""))
+        .json(&json!({ "batch": events }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
 }
 
 fn count(config_dir: &Path, sql: &str) -> i64 {
@@ -106,15 +71,17 @@ fn count(config_dir: &Path, sql: &str) -> i64 {
 async fn forget_on_the_command_line_while_the_server_runs_and_the_server_drops_what_comes_later() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), "");
-    let server = Server::start(&config);
-    server
-        .send(json!([
+    let server = Collector::start(&config);
+    send(
+        &server,
+        json!([
             {"type": "page", "messageId": "p-1", "anonymousId": ANON, "name": "Docs"},
             {"type": "identify", "messageId": "i-1", "anonymousId": ANON, "userId": USER},
             {"type": "track", "messageId": "t-1", "userId": USER, "event": "Compiled"},
             {"type": "page", "messageId": "p-2", "anonymousId": "someone-else", "name": "Docs"},
-        ]))
-        .await;
+        ]),
+    )
+    .await;
 
     let out = run(
         &[
@@ -147,9 +114,11 @@ async fn forget_on_the_command_line_while_the_server_runs_and_the_server_drops_w
     assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 1);
 
     // The running server learns of the deletion before its next commit.
-    let answer = server
-        .send(json!([{"type": "track", "messageId": "t-2", "anonymousId": ANON, "event": "Back"}]))
-        .await;
+    let answer = send(
+        &server,
+        json!([{"type": "track", "messageId": "t-2", "anonymousId": ANON, "event": "Back"}]),
+    )
+    .await;
     assert_eq!(answer["accepted"], 1);
     assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 1);
 
@@ -167,14 +136,14 @@ async fn retention_dry_run_says_what_would_go_then_the_run_deletes_it_and_gives_
         dir.path(),
         "[projects.retention]\nevents_days = 30\nconsent_days = 30\n",
     );
-    let server = Server::start(&config);
+    let server = Collector::start(&config);
     // Old consent choices (their time is the client's, having no sentAt) and a bulk of events.
     let old = |n: u32| {
         json!({"type": "consent", "messageId": format!("old-consent-{n}"), "anonymousId": ANON,
         "timestamp": "2024-01-01T00:00:00Z",
         "context": {"consent": {"id": "c-grace", "state": {"analytics": "granted"}, "source": "banner"}}})
     };
-    server.send(json!([old(1), old(2)])).await;
+    send(&server, json!([old(1), old(2)])).await;
     let padding = "x".repeat(4000);
     for batch in 0..4 {
         let events: Vec<Value> = (0..50)
@@ -183,11 +152,13 @@ async fn retention_dry_run_says_what_would_go_then_the_run_deletes_it_and_gives_
                             "event": "Old", "properties": {"padding": padding}})
             })
             .collect();
-        server.send(Value::Array(events)).await;
+        send(&server, Value::Array(events)).await;
     }
-    server
-        .send(json!([{"type": "track", "messageId": "fresh", "anonymousId": ANON, "event": "New"}]))
-        .await;
+    send(
+        &server,
+        json!([{"type": "track", "messageId": "fresh", "anonymousId": ANON, "event": "New"}]),
+    )
+    .await;
     drop(server);
     // The 200 bulk events were received 40 days ago.
     rusqlite::Connection::open(dir.path().join("data/events.db"))
@@ -202,14 +173,14 @@ async fn retention_dry_run_says_what_would_go_then_the_run_deletes_it_and_gives_
     let out = run(&["retention", "run", "--dry-run"], &config);
     assert_eq!(
         stdout(&out).trim(),
-        "demo: would delete 2 consent, 200 events, 0 replays"
+        "demo: would delete 2 consent, 200 events, 0 identity_links, 0 replays"
     );
     assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 203);
 
     let out = run(&["retention", "run"], &config);
     assert_eq!(
         stdout(&out).trim(),
-        "demo: deleted 2 consent, 200 events, 0 replays"
+        "demo: deleted 2 consent, 200 events, 0 identity_links, 0 replays"
     );
     assert_eq!(count(dir.path(), "SELECT count(*) FROM events"), 3);
     assert_eq!(count(dir.path(), "SELECT count(*) FROM consent_ledger"), 0);
@@ -255,4 +226,73 @@ fn forget_needs_a_project_when_the_configuration_has_several() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--project (a, b)"));
     run(&["forget", "--subject", "x", "--project", "b"], &path);
+}
+
+/// One event cannot sabotage an access request: ingest refuses nesting past 64 levels, and an
+/// export writes every stored row as it is, even one stored deeper before that limit existed.
+#[tokio::test]
+async fn one_deeply_nested_event_cannot_break_a_subject_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "");
+    let nested = |depth: usize| format!("{}1{}", "[".repeat(depth - 1), "]".repeat(depth - 1));
+    let server = Collector::start(&config);
+    let body = format!(
+        r#"{{"batch":[
+            {{"type":"track","event":"Ok","messageId":"shallow","userId":"{USER}","properties":{{"n":{}}}}},
+            {{"type":"track","event":"Deep","messageId":"deep","userId":"{USER}","properties":{{"n":{}}}}}]}}"#,
+        nested(60),
+        nested(70)
+    );
+    let res = server
+        .http
+        .post(format!("{}/v1/batch", server.url))
+        .basic_auth("pk_demo", Some(""))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer["accepted"], 1);
+    assert_eq!(answer["rejected"][0]["index"], 1);
+    assert!(
+        answer["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("nests deeper than 64 levels"),
+        "{answer}"
+    );
+    drop(server);
+
+    // A row stored before the limit, nested past what SQLite's JSON functions read.
+    rusqlite::Connection::open(dir.path().join("data/events.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO events (project, message_id, type, event, user_id, timestamp, received_at, payload)
+             VALUES ('demo', 'legacy', 'track', 'Deep', ?1, 0, 0, ?2)",
+            [USER.to_string(), format!(r#"{{"properties":{{"n":{}}}}}"#, nested(1100))],
+        )
+        .unwrap();
+
+    let file = dir.path().join("export.json");
+    run(
+        &["export", "--subject", USER, "--out", file.to_str().unwrap()],
+        &config,
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(serde_json::from_str::<&serde_json::value::RawValue>(&text).is_ok());
+    assert!(text.contains(r#""messageId":"legacy""#) && text.contains(r#""messageId":"shallow""#));
+    assert!(!dir.path().join("export.json.partial").exists());
+
+    let server = Collector::start(&config);
+    let res = server
+        .http
+        .get(format!("{}/v1/admin/subjects/{USER}/export", server.url))
+        .bearer_auth("sk_demo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("the export arrives whole");
+    assert!(serde_json::from_str::<&serde_json::value::RawValue>(&text).is_ok());
+    assert!(text.contains(r#""messageId":"legacy""#));
 }

@@ -325,6 +325,7 @@ fn event(
             kind,
         });
     }
+    super::free_form::check_event(&ev)?;
     let ip = match f.ip {
         None => ClientIp::Unknown,
         Some(raw) => {

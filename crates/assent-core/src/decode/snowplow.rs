@@ -435,6 +435,7 @@ fn event(p: &Params, request: &Request, limits: &Limits) -> Result<Decoded, Reje
         sent_at,
         context: raw_object(context),
     };
+    super::free_form::check_event(&event)?;
     Ok(Decoded { app_id, event, ip })
 }
 

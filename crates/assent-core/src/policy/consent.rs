@@ -32,6 +32,9 @@ impl CategoryState {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConsentSnapshot {
     states: HashMap<String, CategoryState>,
+    /// The context could not be read: nothing is allowed, in any mode (the policy fails
+    /// closed; in opt-out mode an unread snapshot must not count as "not refused").
+    unreadable: bool,
 }
 
 #[derive(Deserialize)]
@@ -50,16 +53,29 @@ impl ConsentSnapshot {
     /// `context.consent.state`, e.g. `{"analytics": "granted", "marketing": "denied"}`.
     /// Booleans are read as granted/denied; anything else, or no snapshot, as pending.
     pub fn of(event: &Event) -> ConsentSnapshot {
-        let state = event
-            .context
-            .as_ref()
-            .and_then(|raw| serde_json::from_str::<Context>(raw.get()).ok())
+        let context = match event.context.as_ref() {
+            None => None,
+            Some(raw) => match serde_json::from_str::<Context>(raw.get()) {
+                Ok(context) => Some(context),
+                Err(_) => {
+                    return ConsentSnapshot {
+                        states: HashMap::new(),
+                        unreadable: true,
+                    }
+                }
+            },
+        };
+        let state = context
             .and_then(|c| c.consent)
             .and_then(|c| c.state)
             .unwrap_or_default();
+        ConsentSnapshot::from_state(state)
+    }
+
+    /// Booleans are read as granted/denied; anything else as pending.
+    fn from_state(state: HashMap<Cow<'_, str>, serde_json::Value>) -> ConsentSnapshot {
         let read = |value: &serde_json::Value| match value {
-            serde_json::Value::String(s) if s == "granted" => CategoryState::Granted,
-            serde_json::Value::String(s) if s == "denied" => CategoryState::Denied,
+            serde_json::Value::String(s) => read_state(s),
             serde_json::Value::Bool(true) => CategoryState::Granted,
             serde_json::Value::Bool(false) => CategoryState::Denied,
             _ => CategoryState::Pending,
@@ -69,6 +85,33 @@ impl ConsentSnapshot {
                 .iter()
                 .map(|(k, v)| (k.to_string(), read(v)))
                 .collect(),
+            unreadable: false,
+        }
+    }
+
+    /// The snapshot of a consent object as trackers send it (`{"state": {...}, "id": …}`), e.g.
+    /// the one a session-replay chunk carries. Unreadable text allows nothing.
+    pub fn from_consent_json(text: &str) -> ConsentSnapshot {
+        match serde_json::from_str::<Consent>(text) {
+            Ok(consent) => ConsentSnapshot::from_state(consent.state.unwrap_or_default()),
+            Err(_) => ConsentSnapshot {
+                states: HashMap::new(),
+                unreadable: true,
+            },
+        }
+    }
+
+    /// A snapshot from states as a consent record holds them (`"granted"`, `"denied"`, anything
+    /// else pending), e.g. the one a session-replay chunk carries.
+    pub fn from_states<'a>(
+        states: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> ConsentSnapshot {
+        ConsentSnapshot {
+            states: states
+                .into_iter()
+                .map(|(category, state)| (category.to_string(), read_state(state)))
+                .collect(),
+            unreadable: false,
         }
     }
 
@@ -78,6 +121,14 @@ impl ConsentSnapshot {
 
     /// Whether `category` may be used under `mode`.
     pub fn allows(&self, category: &str, mode: ConsentMode) -> bool {
-        self.state(category).allows(mode)
+        !self.unreadable && self.state(category).allows(mode)
+    }
+}
+
+fn read_state(state: &str) -> CategoryState {
+    match state {
+        "granted" => CategoryState::Granted,
+        "denied" => CategoryState::Denied,
+        _ => CategoryState::Pending,
     }
 }

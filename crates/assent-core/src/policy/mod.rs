@@ -8,11 +8,13 @@
 
 mod click_ids;
 mod consent;
+mod replay;
 mod strip;
 
 use serde::Deserialize;
 
 pub use consent::{CategoryState, ConsentSnapshot};
+pub use replay::replay;
 
 use crate::{Event, EventType, IpPolicy};
 
@@ -124,6 +126,8 @@ pub enum Reason {
     DoNotTrack,
     AnonymousRequest,
     CnilExempt,
+    /// A session replay without an explicit `replay` grant.
+    ReplayNotGranted,
 }
 
 impl Reason {
@@ -135,6 +139,7 @@ impl Reason {
             Reason::DoNotTrack => "do_not_track",
             Reason::AnonymousRequest => "anonymous_request",
             Reason::CnilExempt => "cnil_exempt",
+            Reason::ReplayNotGranted => "replay_not_granted",
         }
     }
 }

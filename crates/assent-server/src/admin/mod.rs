@@ -24,14 +24,12 @@ use assent_store::subjects::MAX_ID_LEN;
 use axum::extract::rejection::PathRejection;
 use axum::extract::Path;
 use axum::http::Method;
-use axum::routing::{delete, get};
+use axum::routing::{any, delete, get};
 use axum::Router;
 
 use crate::App;
 pub(crate) use auth::Admin;
 use error::AdminError;
-
-pub use subjects::RunningDeletions;
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -42,6 +40,8 @@ pub fn routes() -> Router<App> {
         .route("/audit", get(audit::list))
         .route("/replays", get(crate::replay::admin::list))
         .route("/replays/{session}", get(crate::replay::admin::events))
+        // Spelled out, so that it wins over the collector's own `/v1/{*rest}`.
+        .route("/{*rest}", any(not_found))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

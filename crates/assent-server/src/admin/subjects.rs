@@ -1,12 +1,12 @@
 //! Subject deletion: `DELETE /v1/admin/subjects/{id}` starts a job, `GET
 //! /v1/admin/deletions/{job}` reports it.
 //!
-//! The work runs on the store's writer (assent_store::deletion). The answer waits a moment
-//! for it, so a small subject's answer already says `finished`; a big one says `running` and
-//! is polled. A subject the store never saw gets a job like any other, with zero counts.
+//! The job is accepted by the store before the answer (the subject is suppressed from then on
+//! and the job survives a restart), then worked in bounded steps on the store's writer
+//! (assent_store::deletion), interleaved with ingest. The answer waits a moment for it, so a
+//! small subject's answer already says `finished`; a big one says `running` and is polled. A
+//! subject the store never saw gets a job like any other, with zero counts.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use assent_store::audit::Counts;
@@ -25,66 +25,37 @@ use crate::App;
 /// How long a deletion request waits for its job before answering `running`.
 const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 
-/// Jobs started by this process and not finished yet (finished ones are in the store).
-#[derive(Default)]
-pub struct RunningDeletions(Mutex<HashMap<String, Running>>);
-
-#[derive(Clone)]
-struct Running {
-    project: String,
-    started_at_ms: i64,
-    /// Set when the job failed; it was rolled back and may be asked for again.
-    error: Option<String>,
-}
-
 /// A job as the API shows it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobStatus {
     job: String,
-    /// `running`, `finished` or `failed`.
+    /// `running` or `finished`.
     status: &'static str,
     started_at: String,
     finished_at: Option<String>,
     subject_hash: Option<String>,
     counts: Counts,
+    /// Why the last step failed, while it is retried.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
-impl JobStatus {
-    fn finished(job: DeletionJob) -> JobStatus {
+impl From<DeletionJob> for JobStatus {
+    fn from(job: DeletionJob) -> JobStatus {
         JobStatus {
-            job: job.job,
-            status: "finished",
-            started_at: iso_time(job.started_at_ms),
-            finished_at: Some(iso_time(job.finished_at_ms)),
-            subject_hash: Some(job.subject_hash),
-            counts: job.counts,
-            error: None,
-        }
-    }
-
-    fn unfinished(job: String, running: Running) -> JobStatus {
-        JobStatus {
-            job,
-            status: if running.error.is_some() {
-                "failed"
+            status: if job.finished() {
+                "finished"
             } else {
                 "running"
             },
-            started_at: iso_time(running.started_at_ms),
-            finished_at: None,
-            subject_hash: None,
-            counts: Counts::new(),
-            error: running.error,
+            job: job.job,
+            started_at: iso_time(job.started_at_ms),
+            finished_at: job.finished_at_ms.map(iso_time),
+            subject_hash: job.subject_hash,
+            counts: job.counts,
+            error: job.last_error,
         }
-    }
-}
-
-impl RunningDeletions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -95,40 +66,35 @@ pub async fn delete(
 ) -> Result<(StatusCode, Json<JobStatus>), AdminError> {
     let id = subject_id(id)?;
     let job = uuid::Uuid::new_v4().to_string();
-    let running = Running {
-        project: admin.project.id.to_string(),
-        started_at_ms: crate::now_ms(),
-        error: None,
-    };
-    app.deletions.lock().insert(job.clone(), running);
-    let request = DeletionRequest {
-        job_id: job.clone(),
-        project: admin.project.id.to_string(),
-        id,
-        actor: admin.actor,
-    };
-    let work = tokio::spawn({
-        let app = app.clone();
-        async move {
-            let outcome = app.sqlite.delete_subject(request.clone()).await;
-            let mut running = app.deletions.lock();
-            match &outcome {
-                Ok(_) => drop(running.remove(&request.job_id)),
-                Err(e) => {
-                    if let Some(r) = running.get_mut(&request.job_id) {
-                        r.error = Some(e.to_string());
-                    }
-                }
-            }
-            outcome
-        }
-    });
+    app.sqlite
+        .accept_deletion(DeletionRequest {
+            job_id: job.clone(),
+            project: admin.project.id.to_string(),
+            id,
+            actor: admin.actor,
+        })
+        .await?;
+    let work = run_in_background(&app, job.clone());
     let status = match tokio::time::timeout(ANSWER_WITHIN, work).await {
-        Ok(Ok(Ok(done))) => JobStatus::finished(done),
-        Ok(Ok(Err(e))) => return Err(e.into()),
-        _ => status_of(&app, &admin.project.id, &job)?,
+        Ok(Ok(Ok(Some(done)))) => done.into(),
+        _ => status_of(&app, &admin.project.id, &job).await?,
     };
     Ok((StatusCode::ACCEPTED, Json(status)))
+}
+
+/// Works an accepted job to its end on a task of its own (the request may go before it ends).
+fn run_in_background(
+    app: &App,
+    job: String,
+) -> tokio::task::JoinHandle<Result<Option<DeletionJob>, assent_store::StoreError>> {
+    let store = app.sqlite.clone();
+    tokio::spawn(async move {
+        let outcome = store.run_deletion(job.clone()).await;
+        if let Err(e) = &outcome {
+            tracing::warn!(error = %e, job, "a deletion stopped; it resumes when the collector next starts");
+        }
+        outcome
+    })
 }
 
 pub async fn job(
@@ -137,18 +103,18 @@ pub async fn job(
     job: Result<Path<String>, PathRejection>,
 ) -> Result<Json<JobStatus>, AdminError> {
     let Path(job) = job.map_err(|e| AdminError::invalid("job", e.body_text()))?;
-    status_of(&app, &admin.project.id, &job).map(Json)
+    status_of(&app, &admin.project.id, &job).await.map(Json)
 }
 
 /// A job of the token's project: jobs of other projects are not found.
-fn status_of(app: &App, project: &str, job: &str) -> Result<JobStatus, AdminError> {
-    if let Some(running) = app.deletions.lock().get(job).cloned() {
-        if running.project == project {
-            return Ok(JobStatus::unfinished(job.to_string(), running));
-        }
-    }
-    let conn = app.sqlite.reader()?;
-    deletion::deletion_job(&conn, project, job)?
-        .map(JobStatus::finished)
-        .ok_or(AdminError::NotFound("deletion job"))
+async fn status_of(app: &App, project: &str, job: &str) -> Result<JobStatus, AdminError> {
+    let (store, project, job) = (app.sqlite.clone(), project.to_string(), job.to_string());
+    tokio::task::spawn_blocking(move || {
+        let conn = store.reader()?;
+        deletion::deletion_job(&conn, &project, &job)?
+            .map(JobStatus::from)
+            .ok_or(AdminError::NotFound("deletion job"))
+    })
+    .await
+    .map_err(|e| AdminError::Read(e.to_string()))?
 }

@@ -107,7 +107,7 @@ async fn ingest(
         }
         return Err(Refusal::Events(rejected));
     }
-    let received = received(app, project, headers, peer)?;
+    let received = received(app, project, headers, peer);
     let processed = process_addressed(
         events,
         Vec::new(),

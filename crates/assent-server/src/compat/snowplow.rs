@@ -173,7 +173,7 @@ async fn store(
         }
     }
     // `SP-Anonymous` stores no address, whatever the events say: the policy sees the header.
-    let received = received(app, project, headers, peer)?;
+    let received = received(app, project, headers, peer);
     let processed = process_addressed(
         accepted,
         rejected,

@@ -5,9 +5,13 @@
 
 use assent_store::audit::{AuditAction, AuditEntry, Counts};
 use assent_store::replays::MAX_INFLATED_CHUNK;
-use assent_store::ReplaySession;
+use std::io::Write;
+
+use assent_store::{ReplaySession, ReplayStore};
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -15,6 +19,8 @@ use serde_json::value::RawValue;
 use super::with_store;
 use crate::admin::error::AdminError;
 use crate::admin::Admin;
+use crate::json_query::JsonQuery;
+use crate::streamed_body::streamed;
 use crate::App;
 
 #[derive(Serialize)]
@@ -53,23 +59,17 @@ pub struct ListQuery {
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReplayEvents {
-    session_id: i64,
-    events: Vec<Box<RawValue>>,
-}
-
-/// Only the events of each stored chunk; the metadata was checked at upload.
+/// Only the events of each stored chunk, as text; the metadata was checked at upload.
 #[derive(Deserialize)]
-struct ChunkEvents {
-    events: Vec<Box<RawValue>>,
+struct ChunkEvents<'a> {
+    #[serde(borrow)]
+    events: &'a RawValue,
 }
 
 pub async fn list(
     State(app): State<App>,
     admin: Admin,
-    Query(query): Query<ListQuery>,
+    JsonQuery(query): JsonQuery<ListQuery>,
 ) -> Result<Json<ReplayList>, AdminError> {
     let project = admin.project.id.clone();
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
@@ -79,37 +79,28 @@ pub async fn list(
     }))
 }
 
+/// `{"sessionId": …, "events": [...]}`: every event of the session, in order, streamed a
+/// chunk at a time ([`crate::streamed_body`]): whatever is stored, the server holds one
+/// inflated chunk per playback, never the session.
 pub async fn events(
     State(app): State<App>,
     admin: Admin,
     session: Result<Path<String>, PathRejection>,
-) -> Result<Json<ReplayEvents>, AdminError> {
+) -> Result<Response, AdminError> {
     let Path(session) = session.map_err(|e| AdminError::invalid("session", e.body_text()))?;
     let session_id: i64 = session.parse().map_err(|_| {
         AdminError::invalid("session", "the session id in the path must be an integer")
     })?;
-    let project = admin.project.id.clone();
-    let (events, chunks, subject_ids) = with_store(&app, move |store| {
-        let chunks = store.chunks(&project, session_id)?;
-        if chunks.is_empty() {
-            return Err(AdminError::NotFound("replay"));
+    let project = admin.project.id.to_string();
+    let (seqs, subject_ids) = with_store(&app, {
+        let project = project.clone();
+        move |store| {
+            let seqs = store.chunk_seqs(&project, session_id)?;
+            if seqs.is_empty() {
+                return Err(AdminError::NotFound("replay"));
+            }
+            Ok((seqs, store.subject_ids(&project, session_id)?))
         }
-        let count = chunks.len();
-        let mut events = Vec::new();
-        for chunk in chunks {
-            let damaged = |e: String| {
-                AdminError::Read(format!("stored replay chunk {} is damaged: {e}", chunk.seq))
-            };
-            let inflated = chunk
-                .encoding
-                .inflate(&chunk.data, MAX_INFLATED_CHUNK)
-                .map_err(|e| damaged(e.to_string()))?;
-            let parsed: ChunkEvents =
-                serde_json::from_slice(&inflated).map_err(|e| damaged(e.to_string()))?;
-            events.extend(parsed.events);
-        }
-        let ids = store.subject_ids(&project, session_id)?;
-        Ok((events, count, ids))
     })
     .await?;
     // Reading a replay is reading personal data: it leaves a trace, without any identifier.
@@ -118,10 +109,61 @@ pub async fn events(
             at_ms: crate::now_ms(),
             actor: admin.actor,
             action: AuditAction::ReplayView,
-            project: admin.project.id.to_string(),
+            project: project.clone(),
             subject_hash: Some(app.sqlite.subject_hasher().hash_subject(&subject_ids)),
-            counts: Counts::from([("chunks".to_string(), chunks as u64)]),
+            counts: Counts::from([("chunks".to_string(), seqs.len() as u64)]),
         })
         .await?;
-    Ok(Json(ReplayEvents { session_id, events }))
+    let store = app.replays.clone();
+    let body = streamed(
+        move |out| write_events(&store, &project, session_id, &seqs, out),
+        |_| {},
+    );
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+fn write_events(
+    store: &ReplayStore,
+    project: &str,
+    session_id: i64,
+    seqs: &[i64],
+    out: &mut dyn Write,
+) -> Result<(), AdminError> {
+    let damaged = |seq: i64, e: String| {
+        AdminError::Read(format!("stored replay chunk {seq} is damaged: {e}"))
+    };
+    write!(out, "{{\"sessionId\":{session_id},\"events\":[").map_err(write_error)?;
+    let mut first = true;
+    for &seq in seqs {
+        // A chunk deleted since the list was read (deletion, retention) is simply gone.
+        let Some(chunk) = store.chunk(project, session_id, seq)? else {
+            continue;
+        };
+        let inflated = chunk
+            .encoding
+            .inflate(&chunk.data, MAX_INFLATED_CHUNK)
+            .map_err(|e| damaged(seq, e.to_string()))?;
+        let text = std::str::from_utf8(&inflated).map_err(|e| damaged(seq, e.to_string()))?;
+        let parsed: ChunkEvents =
+            serde_json::from_str(text).map_err(|e| damaged(seq, e.to_string()))?;
+        let inner = parsed.events.get().trim();
+        let inner = inner
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .ok_or_else(|| damaged(seq, "events is not an array".into()))?
+            .trim();
+        if inner.is_empty() {
+            continue;
+        }
+        if !first {
+            out.write_all(b",").map_err(write_error)?;
+        }
+        out.write_all(inner.as_bytes()).map_err(write_error)?;
+        first = false;
+    }
+    out.write_all(b"]}").map_err(write_error)
+}
+
+fn write_error(e: std::io::Error) -> AdminError {
+    AdminError::Read(format!("the playback could not be sent: {e}"))
 }

@@ -1,9 +1,10 @@
 //! `POST /v1/replay`: one compressed chunk of a recorded session.
 //!
-//! The server never trusts the browser alone: a chunk sent under anonymous tracking, or whose
-//! consent snapshot does not grant `replay`, is refused (403), so a misconfigured tracker
-//! cannot store a replay. Chunks of deleted subjects are accepted and dropped (suppression),
-//! so the tracker does not retry them.
+//! The server never trusts the browser alone: a chunk goes through the project's policy like an
+//! event (`assent_core::policy::replay`): anonymous tracking, the CNIL-exempt preset, the GPC
+//! and DNT rules, the required categories and an explicit `replay` grant. A refused chunk gets
+//! a 403 naming why, so a misconfigured tracker cannot store a replay. Chunks of deleted
+//! subjects are accepted and dropped (suppression), so the tracker does not retry them.
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -63,9 +64,12 @@ async fn store_chunk(
         .for_ingest(headers, upload.write_key.as_deref())?;
     crate::ingest::check_origin(project, headers)
         .map_err(|_| ReplayError::Origin(origin_text(headers)))?;
-    if upload.replay_consent != "granted" {
-        return Err(ReplayError::NoConsent(upload.replay_consent));
-    }
+    assent_core::policy::replay(
+        &upload.consent,
+        &crate::ingest::signals(headers),
+        &project.policy,
+    )
+    .map_err(ReplayError::Refused)?;
     let chunk = NewChunk {
         project: project.id.to_string(),
         session_id: upload.session_id,
@@ -77,8 +81,14 @@ async fn store_chunk(
         received_at: crate::now_ms(),
         encoding: upload.encoding,
         data: body.to_vec(),
+        inflated_bytes: upload.inflated_bytes,
     };
     let stored = with_store(app, move |store| store.insert(&chunk)).await?;
+    if stored == Stored::SessionFull {
+        return Err(ReplayError::SessionFull {
+            limit: assent_store::replays::MAX_INFLATED_SESSION,
+        });
+    }
     Ok(ChunkAccepted {
         accepted: 1,
         duplicates: usize::from(stored == Stored::Duplicate),

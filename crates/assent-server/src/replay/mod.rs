@@ -26,8 +26,10 @@ pub use upload::MAX_CHUNK_BYTES;
 const PLAYBACK_PAGE: &str = include_str!("playback.html");
 
 pub fn routes(settings: &Settings, app: App) -> Router<App> {
+    let missing_file = crate::not_found(&app);
     let upload = Router::new()
         .route("/v1/replay", post(ingest::upload))
+        .method_not_allowed_fallback(crate::unknown_route::wrong_method)
         // A little over the chunk limit, so an oversized chunk still gets its precise 413.
         .layer(DefaultBodyLimit::max(MAX_CHUNK_BYTES + 1))
         .layer(crate::cors(app));
@@ -36,7 +38,11 @@ pub fn routes(settings: &Settings, app: App) -> Router<App> {
         .merge(upload)
         .route("/replay", get(|| async { Redirect::permanent("/replay/") }))
         .route("/replay/", get(playback_page))
-        .nest_service("/sdk/replay", ServeDir::new(&settings.web.replay_dir))
+        .method_not_allowed_fallback(crate::unknown_route::wrong_method)
+        .nest_service(
+            "/sdk/replay",
+            ServeDir::new(&settings.web.replay_dir).not_found_service(missing_file),
+        )
 }
 
 /// Runs a replay-store call on the blocking pool: SQLite calls block, and a big chunk or a

@@ -9,6 +9,8 @@
 //!
 //! Pure: no I/O. The bytes are kept as they came; only the metadata is taken out.
 
+use assent_core::decode::free_form;
+use assent_core::policy::ConsentSnapshot;
 use assent_store::{inflate_chunk, ChunkEncoding, InflateError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -31,12 +33,17 @@ pub struct Upload {
     pub seq: i64,
     pub anonymous_id: String,
     pub user_id: Option<String>,
-    /// `consent.state.replay` as sent (absent counts as `pending`).
-    pub replay_consent: String,
+    /// The consent snapshot the chunk was recorded under (none at all counts as pending).
+    pub consent: ConsentSnapshot,
     pub first_timestamp: i64,
     pub last_timestamp: i64,
     pub encoding: ChunkEncoding,
+    /// What the chunk inflates to.
+    pub inflated_bytes: u64,
 }
+
+/// The deepest nesting the consent object of a chunk may have (it is a flat record).
+const CONSENT_MAX_DEPTH: usize = 4;
 
 /// The fields read from the inflated JSON; `events` is only walked for its timestamps.
 #[derive(Deserialize)]
@@ -47,7 +54,7 @@ struct Body {
     seq: Option<Value>,
     anonymous_id: Option<Value>,
     user_id: Option<Value>,
-    consent: Option<Value>,
+    consent: Option<Box<RawValue>>,
     events: Option<Box<RawValue>>,
 }
 
@@ -101,14 +108,14 @@ pub fn read(bytes: &[u8]) -> Result<Upload, ReplayError> {
             ))
         }
     };
-    let replay_consent = match body.consent.as_ref().map(|c| c.pointer("/state/replay")) {
-        None | Some(None) => "pending".to_string(),
-        Some(Some(Value::String(s))) => s.clone(),
-        Some(Some(_)) => {
-            return Err(ReplayError::invalid(
-                "consent.state.replay",
-                "consent.state.replay must be \"granted\", \"denied\" or \"pending\"",
-            ))
+    // Read by the policy, so held to the rule of every object the policy reads: one reading
+    // only (no key twice, no value a parser gives up on).
+    let consent = match &body.consent {
+        None => ConsentSnapshot::from_states([]),
+        Some(raw) => {
+            free_form::check(raw, "consent", CONSENT_MAX_DEPTH)
+                .map_err(|e| ReplayError::invalid("consent", e.to_string()))?;
+            ConsentSnapshot::from_consent_json(raw.get())
         }
     };
 
@@ -147,10 +154,11 @@ pub fn read(bytes: &[u8]) -> Result<Upload, ReplayError> {
         seq,
         anonymous_id,
         user_id,
-        replay_consent,
+        consent,
         first_timestamp: first,
         last_timestamp: last,
         encoding,
+        inflated_bytes: inflated.len() as u64,
     })
 }
 
@@ -226,7 +234,10 @@ mod tests {
         );
         assert_eq!(u.user_id.as_deref(), Some("42"));
         assert_eq!((u.first_timestamp, u.last_timestamp), (1200, 1500));
-        assert_eq!(u.replay_consent, "granted");
+        assert_eq!(
+            u.consent.state("replay"),
+            assent_core::policy::CategoryState::Granted
+        );
     }
 
     #[test]
@@ -249,9 +260,22 @@ mod tests {
         let mut v = chunk();
         v["events"] = json!("many");
         assert_eq!(field_of(v), "events");
-        let mut v = chunk();
-        v["consent"]["state"]["replay"] = json!(true);
-        assert_eq!(field_of(v), "consent.state.replay");
+    }
+
+    #[test]
+    fn a_consent_read_two_ways_is_refused() {
+        let twice = r#"{"writeKey":"pk","sessionId":1000,"seq":0,"anonymousId":"a1",
+            "consent":{"state":{"replay":"denied","replay":"granted"}},
+            "events":[{"type":4,"timestamp":1500}]}"#;
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(twice.as_bytes()).unwrap();
+        match read(&e.finish().unwrap()).unwrap_err() {
+            ReplayError::Invalid { field, message } => {
+                assert_eq!(field, "consent");
+                assert!(message.contains("appears twice"), "{message}");
+            }
+            other => panic!("expected a 400, got {other:?}"),
+        }
     }
 
     #[test]
@@ -264,5 +288,79 @@ mod tests {
             read(&vec![0x1f; MAX_CHUNK_BYTES + 1]),
             Err(ReplayError::TooLarge { .. })
         ));
+    }
+
+    mod fuzz {
+        //! Run briefly with every `cargo test`: no upload makes the reader panic, and a chunk
+        //! is let through the policy only when its consent grants `replay` one way.
+
+        use super::*;
+        use assent_core::policy::{self, Policy, Signals};
+        use proptest::prelude::*;
+
+        fn consent() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                r#"{"state":{"replay":"granted","analytics":"granted"}}"#,
+                r#"{"state":{"replay":"denied","replay":"granted","analytics":"granted"}}"#,
+                r#"{"state":{"replay":"granted","analytics":"granted","x":1e999}}"#,
+                r#"{"state":{"replay":"gr\u0061nted","analytics":"granted"}}"#,
+                r#"{"state":{"replay":"granted","analytics":"granted","t":"\ud83d"}}"#,
+                r#"{"state":{"replay":true,"analytics":true}}"#,
+                r#"{"state":{"replay":"pending","analytics":"granted"}}"#,
+                r#"{"state":"granted"}"#,
+                r#"{"state":{"analytics":"granted"},"state":{"replay":"granted","analytics":"granted"}}"#,
+                r#"[[[[[[[[[[1]]]]]]]]]]"#,
+                "null",
+            ])
+            .prop_map(str::to_string)
+        }
+
+        /// Whether a careful reader sees `replay` and `analytics` granted, once each.
+        fn grants_once(consent: &str) -> bool {
+            matches!(
+                consent,
+                r#"{"state":{"replay":"granted","analytics":"granted"}}"#
+                    | r#"{"state":{"replay":"gr\u0061nted","analytics":"granted"}}"#
+                    | r#"{"state":{"replay":true,"analytics":true}}"#
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), zip in any::<bool>()) {
+                let body = if zip { gzip_bytes(&bytes) } else { bytes };
+                let _ = read(&body);
+            }
+
+            #[test]
+            fn only_a_consent_read_one_way_lets_a_chunk_through(
+                consent in consent(),
+                seq in -2i64..3,
+                depth in 0usize..200,
+            ) {
+                let events = format!(
+                    r#"[{{"type":2,"timestamp":1500,"data":{}1{}}}]"#,
+                    "[".repeat(depth),
+                    "]".repeat(depth)
+                );
+                let text = format!(
+                    r#"{{"sessionId":1000,"seq":{seq},"anonymousId":"a1","consent":{consent},"events":{events}}}"#
+                );
+                let mut e = GzEncoder::new(Vec::new(), Compression::default());
+                e.write_all(text.as_bytes()).unwrap();
+                if let Ok(upload) = read(&e.finish().unwrap()) {
+                    let allowed = policy::replay(&upload.consent, &Signals::default(), &Policy::default());
+                    prop_assert_eq!(allowed.is_ok(), grants_once(&consent), "{}", consent);
+                }
+            }
+        }
+
+        fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+            let mut e = GzEncoder::new(Vec::new(), Compression::default());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
     }
 }

@@ -32,7 +32,8 @@ impl TestServer {
         Self::start_config(&format!("listen = \"{listen}\""), store, project).await
     }
 
-    /// Like [`start_with`], with `top` the top-level keys (it must set `listen`).
+    /// Like [`start_with`], with `top` the top-level keys (it must set `listen`); it may end
+    /// with tables of its own (`[http]`), since `[store]` and the project follow it.
     pub async fn start_config(top: &str, store: &str, project: &str) -> TestServer {
         Self::start_in(tempfile::tempdir().unwrap(), top, store, project).await
     }
@@ -51,7 +52,7 @@ impl TestServer {
         };
         let project = format!("{mode}\n{project}");
         let text = format!(
-            "{top}\ndata_dir = {:?}\n[store]\n{store}\n[[projects]]\nid = \"demo\"\n\
+            "data_dir = {:?}\n{top}\n[store]\n{store}\n[[projects]]\nid = \"demo\"\n\
              write_keys = [\"{WRITE_KEY}\"]\nadmin_tokens = [\"{ADMIN_TOKEN}\"]\n{project}\n",
             dir.path().display().to_string()
         );
