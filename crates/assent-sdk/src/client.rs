@@ -72,6 +72,8 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .pool_max_idle_per_host(options.max_in_flight)
+            // Before the collector's keep-alive limit (10 s) closes one under a request.
+            .pool_idle_timeout(std::time::Duration::from_secs(5))
             .build()
             .map_err(|e| Error::Endpoint {
                 endpoint: endpoint.to_string(),
