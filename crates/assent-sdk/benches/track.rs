@@ -28,6 +28,17 @@ fn options() -> Options {
         .flush_interval(Duration::from_secs(3_600))
 }
 
+/// The call measured: an event as a backend would track it, with three properties.
+fn product_viewed<'c>(client: &'c Client, consent: &Consent, n: usize) -> assent_sdk::Call<'c> {
+    client
+        .track("Product Viewed")
+        .consent(consent)
+        .user_id("u-42")
+        .property("sku", "G-32")
+        .property("price", 18.99)
+        .property("n", n)
+}
+
 /// Runs `call` CALLS times, ROUND calls per client made by `client`, and prints the median,
 /// p90, p99 and mean of one call.
 fn measure(
@@ -96,15 +107,7 @@ fn main() {
         &runtime,
         fresh,
         |client, n| {
-            client
-                .track("Product Viewed")
-                .consent(&granted)
-                .user_id("u-42")
-                .property("sku", "G-32")
-                .property("price", 18.99)
-                .property("n", n)
-                .try_send()
-                .unwrap();
+            product_viewed(client, &granted, n).try_send().unwrap();
         },
     );
     measure(
@@ -113,14 +116,7 @@ fn main() {
         fresh,
         |client, n| {
             // Polled once, as in a caller's async code: with `DropOldest` it never waits.
-            let send = client
-                .track("Product Viewed")
-                .consent(&granted)
-                .user_id("u-42")
-                .property("sku", "G-32")
-                .property("price", 18.99)
-                .property("n", n)
-                .send();
+            let send = product_viewed(client, &granted, n).send();
             let mut context = Context::from_waker(Waker::noop());
             match pin!(send).poll(&mut context) {
                 Poll::Ready(result) => drop(result.unwrap()),
@@ -133,15 +129,7 @@ fn main() {
         &runtime,
         fresh,
         |client, n| {
-            client
-                .track("Product Viewed")
-                .consent(&denied)
-                .user_id("u-42")
-                .property("sku", "G-32")
-                .property("price", 18.99)
-                .property("n", n)
-                .try_send()
-                .unwrap();
+            product_viewed(client, &denied, n).try_send().unwrap();
         },
     );
     let spool = std::env::temp_dir().join(format!("assent-sdk-bench-{}", std::process::id()));
@@ -154,15 +142,7 @@ fn main() {
             Client::new(ENDPOINT, "pk_bench", options().spool(&spool)).unwrap()
         },
         |client, n| {
-            client
-                .track("Product Viewed")
-                .consent(&granted)
-                .user_id("u-42")
-                .property("sku", "G-32")
-                .property("price", 18.99)
-                .property("n", n)
-                .try_send()
-                .unwrap();
+            product_viewed(client, &granted, n).try_send().unwrap();
         },
     );
     let _ = std::fs::remove_dir_all(&spool);

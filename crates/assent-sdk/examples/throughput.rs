@@ -28,8 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or(default))
     };
     let seconds = number(2, 10)?;
-    let batch_size = number(3, 250)? as usize;
-    let in_flight = number(4, 4)? as usize;
+    let batch_size = number(3, 500)? as usize;
+    let in_flight = number(4, 8)? as usize;
     let producers = number(5, 2)?;
 
     let options = Options::default()

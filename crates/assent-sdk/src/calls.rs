@@ -187,26 +187,22 @@ impl<'c> Call<'c> {
     /// [`WhenFull::Wait`](crate::WhenFull::Wait) waits for room in the queue.
     pub async fn send(self) -> Result<Receipt, Error> {
         let client = self.client;
-        match self.prepare()? {
-            Prepared::Withheld(receipt) => Ok(receipt),
-            Prepared::Queue(json, anonymity, receipt) => {
-                client.shared().enqueue(json, anonymity).await?;
-                Ok(receipt)
-            }
+        let prepared = self.prepare()?;
+        if let Some((json, anonymity)) = prepared.queue {
+            client.shared().enqueue(json, anonymity).await?;
         }
+        Ok(prepared.receipt)
     }
 
     /// Like [`send`](Call::send), without ever waiting: a full queue under
     /// [`WhenFull::Wait`](crate::WhenFull::Wait) is [`Error::QueueFull`].
     pub fn try_send(self) -> Result<Receipt, Error> {
         let client = self.client;
-        match self.prepare()? {
-            Prepared::Withheld(receipt) => Ok(receipt),
-            Prepared::Queue(json, anonymity, receipt) => {
-                client.shared().try_enqueue(json, anonymity)?;
-                Ok(receipt)
-            }
+        let prepared = self.prepare()?;
+        if let Some((json, anonymity)) = prepared.queue {
+            client.shared().try_enqueue(json, anonymity)?;
         }
+        Ok(prepared.receipt)
     }
 
     fn prepare(self) -> Result<Prepared, Error> {
@@ -227,10 +223,14 @@ impl<'c> Call<'c> {
         let counters = &shared.counters;
         if verdict.withheld.is_some() {
             Counters::add(&counters.withheld, 1);
-            return Ok(Prepared::Withheld(Receipt {
+            let receipt = Receipt {
                 message_id: None,
                 verdict,
-            }));
+            };
+            return Ok(Prepared {
+                receipt,
+                queue: None,
+            });
         }
         if verdict.identifiers_removed.is_some() {
             Counters::add(&counters.anonymised, 1);
@@ -240,17 +240,17 @@ impl<'c> Call<'c> {
             message_id: Some(event.message_id),
             verdict,
         };
-        Ok(Prepared::Queue(
-            json,
-            Anonymity::of(event.anonymous),
+        Ok(Prepared {
             receipt,
-        ))
+            queue: Some((json, Anonymity::of(event.anonymous))),
+        })
     }
 }
 
-enum Prepared {
-    Withheld(Receipt),
-    Queue(Vec<u8>, Anonymity, Receipt),
+/// A call the policy judged: what to tell the caller, and what to queue, if anything.
+struct Prepared {
+    receipt: Receipt,
+    queue: Option<(Vec<u8>, Anonymity)>,
 }
 
 /// A consent event's properties, as the tracker sends them: the choice itself.

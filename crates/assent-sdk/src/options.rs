@@ -9,6 +9,8 @@ use crate::Error;
 
 /// The collector's limit for the `batch` array of one request.
 const COLLECTOR_BATCH_BYTES: usize = 500 * 1024;
+/// The longest any wait may be set to; longer is a mistake (and would overflow a clock).
+const LONGEST_WAIT: Duration = Duration::from_secs(86_400);
 
 /// What a call does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,12 +56,12 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             policy: ConsentPolicy::default(),
-            batch_size: 250,
+            batch_size: 500,
             max_batch_bytes: 450_000,
             flush_interval: Duration::from_secs(1),
             queue_capacity: 10_000,
             when_full: WhenFull::DropOldest,
-            max_in_flight: 4,
+            max_in_flight: 8,
             retry_base: Duration::from_millis(200),
             retry_max: Duration::from_secs(30),
             request_timeout: Duration::from_secs(10),
@@ -76,7 +78,7 @@ impl Options {
         self
     }
 
-    /// Events per request (default 250).
+    /// Events per request (default 500).
     pub fn batch_size(mut self, events: usize) -> Options {
         self.batch_size = events;
         self
@@ -106,7 +108,7 @@ impl Options {
         self
     }
 
-    /// Requests sent at the same time (default 4).
+    /// Requests sent at the same time (default 8).
     pub fn max_in_flight(mut self, requests: usize) -> Options {
         self.max_in_flight = requests;
         self
@@ -174,6 +176,15 @@ impl Options {
         }
         if self.request_timeout.is_zero() {
             return Err(Error::option("request_timeout", "must be above zero"));
+        }
+        for (option, wait) in [
+            ("flush_interval", self.flush_interval),
+            ("retry", self.retry_max),
+            ("request_timeout", self.request_timeout),
+        ] {
+            if wait > LONGEST_WAIT {
+                return Err(Error::option(option, "must be at most a day"));
+            }
         }
         Ok(())
     }

@@ -275,6 +275,49 @@ mod tests {
     }
 
     #[test]
+    fn any_header_at_all_is_read_without_a_panic() {
+        let pieces = [
+            "ast_k_",
+            "consent=",
+            "id=",
+            "aid=",
+            "session=",
+            "optout=",
+            ";",
+            " ",
+            "=",
+            "%",
+            "%7B",
+            "%22",
+            "%FF",
+            "{",
+            "}",
+            "\"",
+            ":",
+            ",",
+            "[",
+            "]",
+            "v",
+            "2",
+            "-1",
+            "1e400",
+            "null",
+            "\"state\"",
+            "\"id\"",
+            "\"session\"",
+            "é",
+            "\u{0}",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..20_000 {
+            let header: String = (0..rng.usize(0..40))
+                .map(|_| pieces[rng.usize(..pieces.len())])
+                .collect();
+            let _ = read(&header, "ast_k_");
+        }
+    }
+
+    #[test]
     fn the_last_cookie_of_a_name_wins_as_in_the_tracker() {
         let stored = read("ast_k_aid=first; ast_k_aid=second", "ast_k_");
         assert_eq!(stored.anonymous_id.as_deref(), Some("second"));
