@@ -97,11 +97,13 @@ impl<'c> Call<'c> {
         self
     }
 
+    /// The user's id in your system (sent only when the consent allows identifiers).
     pub fn user_id(mut self, id: impl Into<String>) -> Self {
         self.event.user_id = Some(id.into());
         self
     }
 
+    /// The device's id, as the browser tracker made it (sent only when the consent allows).
     pub fn anonymous_id(mut self, id: impl Into<String>) -> Self {
         self.event.anonymous_id = Some(id.into());
         self

@@ -173,6 +173,7 @@ impl Client {
         delivered
     }
 
+    /// What the client did with the events so far.
     pub fn stats(&self) -> Stats {
         self.inner.shared.stats()
     }

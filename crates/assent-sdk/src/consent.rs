@@ -17,7 +17,9 @@ pub enum CategoryState {
     /// The visitor has not decided (or was not asked).
     #[default]
     Pending,
+    /// The visitor said yes.
     Granted,
+    /// The visitor said no.
     Denied,
 }
 
@@ -64,6 +66,7 @@ pub enum ConsentMode {
 }
 
 impl ConsentMode {
+    /// The mode's name in the tracker's configuration and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             ConsentMode::OptIn => "opt-in",
@@ -77,7 +80,9 @@ impl ConsentMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Revision {
+    /// A number, e.g. `3`.
     Number(i64),
+    /// A text, e.g. `"2026-11"`.
     Text(String),
 }
 
@@ -218,14 +223,17 @@ impl Consent {
         })
     }
 
+    /// Sets `category` granted.
     pub fn grant(self, category: impl Into<String>) -> Consent {
         self.set(category, CategoryState::Granted)
     }
 
+    /// Sets `category` denied.
     pub fn deny(self, category: impl Into<String>) -> Consent {
         self.set(category, CategoryState::Denied)
     }
 
+    /// The policy revision the choice was made under (default `1`, as in the tracker).
     pub fn revision(self, revision: impl Into<Revision>) -> Consent {
         let revision = revision.into();
         self.edit(|r| r.revision = revision)
@@ -258,6 +266,7 @@ impl Consent {
         self.inner.id.as_deref()
     }
 
+    /// The state of `category`: pending unless set (`necessary` is always granted).
     pub fn state(&self, category: &str) -> CategoryState {
         if category == "necessary" {
             return CategoryState::Granted;
@@ -275,22 +284,27 @@ impl Consent {
         self.inner.states.iter().map(|(k, v)| (k.as_str(), *v))
     }
 
+    /// The policy revision the choice was made under.
     pub fn get_revision(&self) -> &Revision {
         &self.inner.revision
     }
 
+    /// Who recorded the choice, if known.
     pub fn get_source(&self) -> Option<&str> {
         self.inner.source.as_deref()
     }
 
+    /// When the choice was made (ms since 1970); `None` while undecided.
     pub fn decided_at_ms(&self) -> Option<i64> {
         self.inner.timestamp_ms
     }
 
+    /// Whether the visitor opted out.
     pub fn is_opted_out(&self) -> bool {
         self.inner.opted_out
     }
 
+    /// The privacy signals of the visitor's request.
     pub fn get_signals(&self) -> Signals {
         self.inner.signals
     }

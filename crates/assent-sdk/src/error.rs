@@ -9,32 +9,52 @@ use std::path::PathBuf;
 pub enum Error {
     /// [`Client::new`](crate::Client::new) was given an endpoint it cannot send to.
     #[error("the endpoint {endpoint:?} cannot be used: {problem}")]
-    Endpoint { endpoint: String, problem: String },
+    Endpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The write key is empty or cannot go in an HTTP header.
     #[error("the write key {problem}")]
-    WriteKey { problem: &'static str },
+    WriteKey {
+        /// What is wrong with it.
+        problem: &'static str,
+    },
     /// An option is out of its range.
     #[error("option `{option}` {problem}")]
     Option {
+        /// The option's name.
         option: &'static str,
+        /// What is wrong with its value.
         problem: String,
     },
     /// A field of the call is missing or wrong; nothing was queued.
     #[error("`{field}` {problem}")]
     Field {
+        /// The field's name on the wire (`userId`, `properties`, …).
         field: &'static str,
+        /// What is wrong with it.
         problem: String,
     },
     /// The event is larger than the collector accepts; nothing was queued.
     #[error(
         "the event is {size} bytes, over the collector's limit of {limit} bytes for one event"
     )]
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// The event's size as JSON.
+        size: usize,
+        /// The collector's limit.
+        limit: usize,
+    },
     /// `try_send` found the queue full under [`WhenFull::Wait`](crate::WhenFull::Wait).
     #[error(
         "the queue is full ({capacity} events); wait with `send().await` or raise `queue_capacity`"
     )]
-    QueueFull { capacity: usize },
+    QueueFull {
+        /// The queue's capacity.
+        capacity: usize,
+    },
     /// The client was shut down; nothing more is accepted.
     #[error("the client is shut down")]
     Closed,
@@ -43,11 +63,19 @@ pub enum Error {
     NoRuntime,
     /// The on-disk spool could not be opened or written; the event was not accepted.
     #[error("the spool at {path:?}: {problem}")]
-    Spool { path: PathBuf, problem: String },
+    Spool {
+        /// The spool's directory.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
     /// `flush` or `shutdown` ran out of time with events still undelivered (with a spool,
     /// they stay on disk and go on the next start).
     #[error("{undelivered} events were still undelivered when the timeout passed")]
-    Timeout { undelivered: usize },
+    Timeout {
+        /// Events still waiting or being sent.
+        undelivered: usize,
+    },
 }
 
 impl Error {

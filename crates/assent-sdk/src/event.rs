@@ -18,16 +18,24 @@ const MAX_NAME_CHARS: usize = 1024;
 /// The Segment Spec's event types, plus Assent's `consent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
+    /// Something the visitor did.
     Track,
+    /// A page view.
     Page,
+    /// A screen view in an app.
     Screen,
+    /// Who the visitor is.
     Identify,
+    /// A group (account, team) the visitor belongs to.
     Group,
+    /// Two ids of one person.
     Alias,
+    /// The visitor's consent choice, for the collector's ledger.
     Consent,
 }
 
 impl EventType {
+    /// The type's name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::Track => "track",
@@ -54,12 +62,16 @@ impl EventType {
 /// address (`X-Assent-Anonymous: 1`). Events of different levels never share a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AnonymousLevel {
+    /// No identifier at all.
     Full,
+    /// Only the session id.
     Session,
+    /// No identifier, and no address kept by the collector.
     Server,
 }
 
 impl AnonymousLevel {
+    /// The level's name in `context.anonymous`.
     pub fn as_str(self) -> &'static str {
         match self {
             AnonymousLevel::Full => "full",

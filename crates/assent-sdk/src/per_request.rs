@@ -28,6 +28,7 @@ pub struct VisitorLayer {
 }
 
 impl VisitorLayer {
+    /// A layer that reads visitors with `reader` (e.g. [`Client::visitor_reader`](crate::Client::visitor_reader)).
     pub fn new(reader: VisitorReader) -> VisitorLayer {
         VisitorLayer {
             reader: Arc::new(reader),

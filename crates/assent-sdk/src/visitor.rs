@@ -23,10 +23,15 @@ pub struct Session {
 /// may not use).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Visitor {
+    /// Their consent, with their request's privacy signals.
     pub consent: Consent,
+    /// The tracker's anonymousId for their device.
     pub anonymous_id: Option<String>,
+    /// The userId the tracker was given (`identify`).
     pub user_id: Option<String>,
+    /// The groupId the tracker was given (`group`).
     pub group_id: Option<String>,
+    /// Their browser session.
     pub session: Option<Session>,
 }
 

@@ -41,6 +41,7 @@ pub enum GpcRule {
 /// Snowplow do: browsers send it by default in some configurations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DntRule {
+    /// The signal changes nothing.
     #[default]
     Ignore,
     /// Treated as `analytics` not granted.
@@ -82,6 +83,7 @@ impl Default for Expiry {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentPolicy {
+    /// How a pending choice counts (default opt-in).
     pub mode: ConsentMode,
     /// Categories that must all be allowed for identifiers and traits to be sent.
     pub required: Vec<String>,
@@ -89,13 +91,16 @@ pub struct ConsentPolicy {
     pub while_pending: Fallback,
     /// What to send once a required category is denied.
     pub on_deny: Fallback,
+    /// What Global Privacy Control means (default: a denial of `marketing`).
     pub gpc: GpcRule,
+    /// What Do-Not-Track means (default: nothing).
     pub dnt: DntRule,
     /// The CNIL's exemption for audience measurement: page and screen views, consent events
     /// and these `track` events only, never with an identifier.
     pub cnil_exempt: Option<Vec<String>>,
     /// The revision of the site's consent policy; a choice made under another one is void.
     pub revision: Revision,
+    /// How long a recorded choice lasts.
     pub expiry: Expiry,
 }
 
@@ -127,9 +132,13 @@ impl ConsentPolicy {
 pub enum Reason {
     /// No [`Consent`] was given, or a required category is not allowed.
     ConsentNotGranted,
+    /// `marketing` is not allowed.
     MarketingNotGranted,
+    /// The visitor's browser sent Global Privacy Control.
     GlobalPrivacyControl,
+    /// The visitor's browser sent Do-Not-Track.
     DoNotTrack,
+    /// The project uses the CNIL exemption preset.
     CnilExempt,
     /// The visitor opted out.
     OptedOut,
