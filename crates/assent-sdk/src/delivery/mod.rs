@@ -179,6 +179,15 @@ impl Shared {
         if reserved {
             s.reserved -= 1;
         }
+        if s.closing {
+            // Closed while the event was being written: a shutdown already counted what it
+            // waits for, so this one is refused and counted settled in the spool (only a crash
+            // before its file is removed would still send it).
+            drop(s);
+            self.progress.notify_waiters();
+            self.settle_spool(segment.map(|no| (no, 1)));
+            return Err(Error::Closed);
+        }
         let dropped = if !reserved && s.queue.pending_events() >= options.queue_capacity {
             s.queue.drop_oldest()
         } else {
