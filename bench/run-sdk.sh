@@ -20,6 +20,7 @@ fresh_store() {
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir/data"
   start_collector
+  [ -n "$addr" ] || { echo "the collector did not start:"; cat "$dir/out"; exit 1; }
 }
 
 # The collector's CPU time per stored event so far (its own measure of how costly the events are).
