@@ -1,6 +1,6 @@
 // Starts the real `assent` binary on a random port with its own data dir, and reads its SQLite file.
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdtempSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -53,9 +53,12 @@ snowplow_app_ids = ["shop-web"]
     port,
     url: `http://127.0.0.1:${port}`,
     dataDir: join(dir, 'data'),
-    /** Rows from the real store, read with the sqlite3 CLI (WAL-aware). */
+    /**
+     * Rows from the real store, read with the sqlite3 CLI (WAL-aware). Events live in daily
+     * partition files: each is attached, and the views `events` and `events_json` cover them all.
+     */
     query(sql) {
-      const out = execFileSync('/usr/bin/sqlite3', ['-json', db, sql], { encoding: 'utf8' }).trim()
+      const out = execFileSync('/usr/bin/sqlite3', ['-json', db, partitionViews(join(dir, 'data')) + sql], { encoding: 'utf8' }).trim()
       return out ? JSON.parse(out) : []
     },
     /** Stored events with their payload parsed. */
@@ -81,4 +84,21 @@ snowplow_app_ids = ["shop-web"]
       await new Promise((r) => child.once('exit', r))
     },
   }
+}
+
+const EVENT_COLUMNS = 'project, message_id, dedupe_ts, type, event, anonymous_id, user_id, group_id, session_id, sequence, timestamp, sent_at, received_at, ip, visitor_hash, payload'
+
+/** SQL attaching every partition of a data directory, with views `events` and `events_json` over them. */
+function partitionViews(dataDir) {
+  const folder = join(dataDir, 'events')
+  const files = existsSync(folder) ? readdirSync(folder).filter((f) => /^\d{4}-\d{2}-\d{2}\.db$/.test(f)).sort().slice(-9) : []
+  if (files.length === 0) {
+    const nulls = ['id', ...EVENT_COLUMNS.split(', ')].map((c) => `NULL AS ${c}`).join(', ')
+    return `CREATE TEMP VIEW events AS SELECT ${nulls} WHERE 0; CREATE TEMP VIEW events_json AS SELECT NULL AS id, NULL AS project, NULL AS event WHERE 0; `
+  }
+  const attach = files.map((f, i) => `ATTACH '${join(folder, f)}' AS all${i};`).join(' ')
+  const id = (i) => `id + ${i + 1} * 1099511627776 AS id`
+  const events = files.map((_, i) => `SELECT ${id(i)}, ${EVENT_COLUMNS} FROM all${i}.events`).join(' UNION ALL ')
+  const whole = files.map((_, i) => `SELECT ${id(i)}, project, event FROM all${i}.events_json`).join(' UNION ALL ')
+  return `${attach} CREATE TEMP VIEW events AS ${events}; CREATE TEMP VIEW events_json AS ${whole}; `
 }

@@ -48,6 +48,9 @@ pub struct StoredEvent {
     pub sequence: Option<i64>,
     /// Skew-corrected, in milliseconds since 1970.
     pub timestamp_ms: i64,
+    /// The client's own `timestamp`, unchanged, when it sent one. A retry carries it again
+    /// exactly (unlike `sentAt`), so with the `messageId` it finds the first copy of an event.
+    pub original_timestamp_ms: Option<i64>,
     pub sent_at_ms: Option<i64>,
     pub received_at_ms: i64,
     pub ip: Option<String>,
@@ -159,6 +162,7 @@ fn event(ev: Event, received: &Received, ip: Option<String>) -> StoredEvent {
         session_id: ev.session_id,
         sequence: ev.sequence,
         timestamp_ms,
+        original_timestamp_ms: original_ms,
         sent_at_ms,
         received_at_ms,
         ip,

@@ -96,6 +96,7 @@ async fn shutdown_finishes_requests_in_flight_and_commits_them() {
         acked += c.await.unwrap();
     }
     let db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+    assent_store::partition::attach_all(&db, dir.path()).unwrap();
     let stored: i64 = db
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();

@@ -359,23 +359,24 @@ async fn a_forgotten_subject_leaves_no_trace_in_the_files_and_its_later_events_a
         "{metrics}"
     );
 
-    // No byte of the main file, the WAL or the shared memory holds an identifier any more.
-    let dir = server.dir.path().to_path_buf();
-    for file in ["events.db", "events.db-wal", "events.db-shm"] {
-        let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
+    // No byte of any file of the store (main file, partitions, their WAL and shared memory)
+    // holds an identifier any more…
+    let files = support::store_files(server.dir.path());
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap_or_default();
         for id in [ANON, USER, OLD_ID] {
             assert!(
                 !bytes.windows(id.len()).any(|w| w == id.as_bytes()),
-                "{id} is still in {file}"
+                "{id} is still in {}",
+                file.display()
             );
         }
     }
     // …while Babbage still is, so the search would have found them.
-    let main = std::fs::read(dir.join("events.db")).unwrap();
-    let wal = std::fs::read(dir.join("events.db-wal")).unwrap_or_default();
-    assert!([main, wal]
-        .iter()
-        .any(|b| b.windows(OTHER.len()).any(|w| w == OTHER.as_bytes())));
+    assert!(files.iter().any(|f| std::fs::read(f)
+        .unwrap_or_default()
+        .windows(OTHER.len())
+        .any(|w| w == OTHER.as_bytes())));
 }
 
 #[tokio::test]
@@ -473,14 +474,9 @@ async fn the_retention_sweeper_runs_when_the_server_starts_and_audits_what_it_de
     let server = TestServer::start().await;
     ada_and_babbage(&server).await;
     let dir = server.stop().await;
-    // Ada's events were received 40 days ago (behind the server's back, while it is down).
-    rusqlite::Connection::open(dir.path().join("events.db"))
-        .unwrap()
-        .execute(
-            "UPDATE events SET received_at = received_at - 40 * 86400000 WHERE anonymous_id = ?1",
-            [ANON],
-        )
-        .unwrap();
+    // The events were received 40 days ago (the day's partition is made older behind the
+    // server's back, while it is down).
+    support::age_partitions(dir.path(), 40);
 
     let server = TestServer::start_in(
         dir,

@@ -167,6 +167,7 @@ async fn an_anonymous_request_leaves_no_byte_of_the_address_cookie_or_forwarded_
     }
     assert!(files >= 1);
     let db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+    assent_store::partition::attach_all(&db, dir.path()).unwrap();
     let rows: i64 = db
         .query_row("SELECT count(*) FROM events WHERE ip IS NULL", [], |r| {
             r.get(0)

@@ -9,8 +9,11 @@
 //! 1. **Accept**: resolve the subject through the identity graph, add its identifiers to the
 //!    suppression list and write the job to `deletions_running`, in one transaction. From this
 //!    commit on, no event of the subject is stored, and the job survives a crash.
-//! 2. **Steps**: each kind of data ([`DELETION_KINDS`]) is deleted at most [`STEP_ROWS`] rows a
-//!    step, until a step finds nothing; the counts so far are saved with each step.
+//! 2. **Steps**: events first, a partition at a time (through its subject indexes, or, in a
+//!    partition not indexed yet, a window of [`SCAN_ROWS`] rows at a time, so a step's cost is
+//!    bounded either way); then each other kind of data ([`DELETION_KINDS`]), at most
+//!    [`STEP_ROWS`] rows a step, until a step finds nothing. The counts so far and where the
+//!    events steps are (`cursor`) are saved with each step.
 //! 3. **Finish**: the job moves to `deletion_jobs` with its counts, the audit trail records it,
 //!    the identifiers leave `deletions_running`, and the WAL is checkpointed and truncated so
 //!    no copy of a deleted page is left in it.
@@ -35,6 +38,9 @@ use crate::{SqliteStore, StoreError};
 /// milliseconds, not seconds.
 pub const STEP_ROWS: usize = 10_000;
 
+/// The most rows one step looks at in a partition without subject indexes (today's).
+pub const SCAN_ROWS: i64 = 200_000;
+
 /// One kind of stored data a subject can have.
 pub struct DeletionKind {
     /// The name counts are reported under.
@@ -45,12 +51,8 @@ pub struct DeletionKind {
     pub step: fn(&Transaction, &Subject, &SubjectHasher, usize) -> rusqlite::Result<u64>,
 }
 
-/// Every kind a deletion covers, in order.
+/// Every kind a deletion covers after the events (which are in partitions), in order.
 pub const DELETION_KINDS: &[DeletionKind] = &[
-    DeletionKind {
-        name: "events",
-        step: |tx, s, _, limit| delete_rows_of(tx, "events", "id", s, limit),
-    },
     DeletionKind {
         name: "identity_links",
         step: |tx, s, _, limit| {
@@ -163,11 +165,24 @@ struct Running {
     actor: String,
     started_at_ms: i64,
     counts: Counts,
+    cursor: Cursor,
+}
+
+/// Where a job's events steps are: the partition, and in one without subject indexes, the
+/// first row not looked at yet. `None`: every partition is done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    day: Option<i64>,
+    row: i64,
+    /// Set once every partition is done.
+    #[serde(default)]
+    done: bool,
 }
 
 fn running(conn: &Connection, job: &str) -> rusqlite::Result<Option<Running>> {
     conn.query_row(
-        "SELECT project, subject_ids, actor, started_at, counts FROM deletions_running WHERE id = ?1",
+        "SELECT project, subject_ids, actor, started_at, counts, cursor FROM deletions_running
+         WHERE id = ?1",
         [job],
         |r| {
             Ok(Running {
@@ -178,10 +193,26 @@ fn running(conn: &Connection, job: &str) -> rusqlite::Result<Option<Running>> {
                 actor: r.get(2)?,
                 started_at_ms: r.get(3)?,
                 counts: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+                cursor: r
+                    .get::<_, Option<String>>(5)?
+                    .and_then(|c| serde_json::from_str(&c).ok())
+                    .unwrap_or_default(),
             })
         },
     )
     .optional()
+}
+
+fn save_progress(tx: &Transaction, job: &str, running: &Running) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE deletions_running SET counts = ?2, cursor = ?3, last_error = NULL WHERE id = ?1",
+        params![
+            job,
+            serde_json::to_string(&running.counts).expect("counts serialise"),
+            serde_json::to_string(&running.cursor).expect("a cursor serialises"),
+        ],
+    )
+    .map(drop)
 }
 
 /// What one step did.
@@ -228,10 +259,7 @@ impl SqliteStore {
     pub async fn run_deletion(&self, job_id: String) -> Result<Option<DeletionJob>, StoreError> {
         let mut failures = 0u32;
         loop {
-            let job = job_id.clone();
-            let step = self
-                .maintain(move |tx, suppression| deletion_step(tx, suppression.hasher(), &job))?
-                .await;
+            let step = self.deletion_step(job_id.clone()).await;
             match step {
                 Ok(Step::Deleted) => failures = 0,
                 Ok(Step::Finished(done)) => {
@@ -284,35 +312,183 @@ impl SqliteStore {
         read().map_err(|e| StoreError::Commit(e.to_string()))
     }
 
-    /// Copies the WAL into the main file and truncates it, then gives free pages back to the
-    /// file system. Both are best effort: a reader holding an old snapshot can delay them.
+    /// Copies every WAL (the main file's, the partitions', `replays.db`'s) into its file and
+    /// truncates it, so no earlier copy of a deleted page is left in one; then gives free pages
+    /// of the main files back to the file system. Best effort: a reader holding an old
+    /// snapshot can delay it.
     pub async fn compact(&self) -> Result<(), StoreError> {
-        self.on_writer(|conn| {
-            let mut schemas = vec!["main"];
-            if crate::replays::is_attached(conn)? {
-                schemas.push(crate::replays::ATTACHED_AS);
-            }
-            for schema in schemas {
-                // The pragma frees one page per step: it must be stepped to its end.
-                let mut vacuum = conn.prepare(&format!("PRAGMA {schema}.incremental_vacuum"))?;
-                let mut steps = vacuum.query([])?;
-                while steps.next()?.is_some() {}
-                drop(steps);
-                conn.query_row(
-                    &format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"),
-                    [],
-                    |_| Ok(()),
-                )?;
-            }
-            Ok(())
+        self.with_writer(|state| {
+            state.with_replays(|state| {
+                let conn = &state.conn;
+                let mut vacuumed = vec!["main".to_string()];
+                if crate::replays::is_attached(conn)? {
+                    vacuumed.push(crate::replays::ATTACHED_AS.to_string());
+                }
+                for schema in &vacuumed {
+                    // The pragma frees one page per step: it must be stepped to its end.
+                    let mut vacuum =
+                        conn.prepare(&format!("PRAGMA {schema}.incremental_vacuum"))?;
+                    let mut steps = vacuum.query([])?;
+                    while steps.next()?.is_some() {}
+                }
+                let attached: Vec<String> = state.attached.iter().map(|d| d.schema()).collect();
+                for schema in vacuumed.iter().chain(&attached) {
+                    conn.query_row(
+                        &format!("PRAGMA {schema}.wal_checkpoint(TRUNCATE)"),
+                        [],
+                        |_| Ok(()),
+                    )?;
+                }
+                // Partitions the writer does not hold may have been written by a deletion.
+                for day in crate::partition::list(&state.dir) {
+                    if !state.attached.contains(&day) {
+                        crate::partition::open(&state.dir, day, false)?.query_row(
+                            "PRAGMA wal_checkpoint(TRUNCATE)",
+                            [],
+                            |_| Ok(()),
+                        )?;
+                    }
+                }
+                Ok(())
+            })
         })?
         .await
     }
 }
 
-/// One step of a job: up to [`STEP_ROWS`] rows of the first kind that still has some, or, when
-/// none has, the job's end.
-fn deletion_step(tx: &Transaction, hasher: &SubjectHasher, job: &str) -> rusqlite::Result<Step> {
+impl SqliteStore {
+    /// One step of a job: events of one partition (or one window of it), or, once the
+    /// partitions are done, up to [`STEP_ROWS`] rows of the first other kind that still has
+    /// some, or, when none has, the job's end.
+    async fn deletion_step(&self, job: String) -> Result<Step, StoreError> {
+        let cursor = {
+            let job = job.clone();
+            self.maintain(move |tx, _| Ok(running(tx, &job)?.map(|r| r.cursor)))?
+                .await?
+        };
+        let Some(cursor) = cursor else {
+            return Ok(Step::Gone);
+        };
+        if !cursor.done {
+            let days = crate::partition::list(self.dir());
+            let next = days
+                .into_iter()
+                .find(|d| cursor.day.is_none_or(|c| d.0 >= c));
+            let Some(day) = next else {
+                return self
+                    .maintain(move |tx, _| {
+                        let Some(mut running) = running(tx, &job)? else {
+                            return Ok(Step::Gone);
+                        };
+                        running.cursor = Cursor {
+                            done: true,
+                            ..running.cursor
+                        };
+                        save_progress(tx, &job, &running).map(|()| Step::Deleted)
+                    })?
+                    .await;
+            };
+            let outcome = self
+                .maintain_partition(day, move |tx, _| {
+                    let Some(mut running) = running(tx, &job)? else {
+                        return Ok(Step::Gone);
+                    };
+                    if running.cursor.day != Some(day.0) {
+                        running.cursor = Cursor {
+                            day: Some(day.0),
+                            row: 0,
+                            done: false,
+                        };
+                    }
+                    let (deleted, finished) =
+                        delete_events_in(tx, day, &running.subject, running.cursor.row)?;
+                    *running.counts.entry("events".to_string()).or_insert(0) += deleted;
+                    running.cursor = match finished {
+                        EventsLeft::None => Cursor {
+                            day: Some(day.0 + 1),
+                            row: 0,
+                            done: false,
+                        },
+                        EventsLeft::From(row) => Cursor {
+                            day: Some(day.0),
+                            row,
+                            done: false,
+                        },
+                    };
+                    save_progress(tx, &job, &running).map(|()| Step::Deleted)
+                })?
+                .await?;
+            return Ok(outcome.unwrap_or(Step::Deleted));
+        }
+        self.maintain(move |tx, suppression| other_kinds_step(tx, suppression.hasher(), &job))?
+            .await
+    }
+}
+
+/// What is left of a subject's events in a partition after a step.
+enum EventsLeft {
+    None,
+    /// Rows from this id on have not been looked at yet.
+    From(i64),
+}
+
+/// Deletes a subject's events in one partition: through its subject indexes, up to
+/// [`STEP_ROWS`]; or, without them, among the [`SCAN_ROWS`] rows from `from_row` on.
+fn delete_events_in(
+    tx: &Transaction,
+    day: crate::partition::PartitionDay,
+    s: &Subject,
+    from_row: i64,
+) -> rusqlite::Result<(u64, EventsLeft)> {
+    let schema = day.schema();
+    let deleted = if crate::partition::has_subject_indexes(tx, &schema)? {
+        let n = delete_rows_of(tx, &format!("{schema}.events"), "id", s, STEP_ROWS)?;
+        let left = if n < STEP_ROWS as u64 {
+            EventsLeft::None
+        } else {
+            EventsLeft::From(0)
+        };
+        (n, left)
+    } else {
+        let until = from_row + SCAN_ROWS;
+        let n = tx.execute(
+            &format!(
+                "DELETE FROM {schema}.events WHERE id IN (
+                    SELECT id FROM {schema}.events WHERE id >= ?3 AND id < ?4 AND project = ?2 AND (
+                        anonymous_id IN (SELECT value FROM json_each(?1))
+                        OR user_id IN (SELECT value FROM json_each(?1)))
+                    LIMIT ?5)"
+            ),
+            params![s.ids_json(), s.project, from_row, until, STEP_ROWS as i64],
+        )? as u64;
+        let last: Option<i64> =
+            tx.query_row(&format!("SELECT max(id) FROM {schema}.events"), [], |r| {
+                r.get(0)
+            })?;
+        let left = if n == STEP_ROWS as u64 {
+            // The window may hold more of them.
+            EventsLeft::From(from_row)
+        } else if last.is_some_and(|last| last >= until) {
+            EventsLeft::From(until)
+        } else {
+            EventsLeft::None
+        };
+        (n, left)
+    };
+    if deleted.0 > 0 {
+        tx.execute(
+            &format!(
+                "UPDATE {schema}.projects SET events = max(events - ?2, 0) WHERE project = ?1"
+            ),
+            params![s.project, deleted.0 as i64],
+        )?;
+    }
+    Ok(deleted)
+}
+
+/// One step over the kinds after the events: up to [`STEP_ROWS`] rows of the first kind that
+/// still has some, or, when none has, the job's end.
+fn other_kinds_step(tx: &Transaction, hasher: &SubjectHasher, job: &str) -> rusqlite::Result<Step> {
     let Some(mut running) = running(tx, job)? else {
         return Ok(Step::Gone);
     };
@@ -320,13 +496,7 @@ fn deletion_step(tx: &Transaction, hasher: &SubjectHasher, job: &str) -> rusqlit
         let n = (kind.step)(tx, &running.subject, hasher, STEP_ROWS)?;
         if n > 0 {
             *running.counts.entry(kind.name.to_string()).or_insert(0) += n;
-            tx.execute(
-                "UPDATE deletions_running SET counts = ?2, last_error = NULL WHERE id = ?1",
-                params![
-                    job,
-                    serde_json::to_string(&running.counts).expect("counts serialise")
-                ],
-            )?;
+            save_progress(tx, job, &running)?;
             return Ok(Step::Deleted);
         }
     }
@@ -340,6 +510,7 @@ fn finish(
     running: Running,
 ) -> rusqlite::Result<DeletionJob> {
     let mut counts = running.counts;
+    counts.entry("events".to_string()).or_insert(0);
     for kind in DELETION_KINDS {
         counts.entry(kind.name.to_string()).or_insert(0);
     }

@@ -87,24 +87,56 @@ fn stream_rows(
     Ok(())
 }
 
-/// Each event whole, Segment-shaped as `events_json` shows it, in the order they were stored;
-/// including those sent under an anonymousId before the visitor logged in.
+/// Each event whole, Segment-shaped as `events_json` shows it, partition by partition in the
+/// order they were stored; including those sent under an anonymousId before the visitor
+/// logged in.
 ///
 /// The event is put together here rather than by the view's `json_patch`, which parses the
 /// payload and fails on a deep one: an export must not be stopped by any one stored row. The
 /// payload (an object the collector wrote) is spliced in as text, never parsed.
 fn write_events(conn: &Connection, s: &Subject, items: &mut Items) -> Result<(), ExportError> {
-    let mut query = conn.prepare_cached(
+    let dir = data_dir(conn)?;
+    for day in crate::partition::list(&dir) {
+        let partition = crate::partition::open(&dir, day, true)?;
+        write_events_of(&partition, s, items)?;
+    }
+    Ok(())
+}
+
+/// The data directory of a connection to `events.db`.
+fn data_dir(conn: &Connection) -> Result<std::path::PathBuf, ExportError> {
+    conn.path()
+        .and_then(|p| {
+            std::path::Path::new(p)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+        })
+        .ok_or_else(|| ExportError::Io(std::io::Error::other("the store has no data directory")))
+}
+
+/// The subject's events in one partition: through its subject indexes, or, in one that has
+/// none yet (today's), by reading it through.
+fn write_events_of(
+    partition: &Connection,
+    s: &Subject,
+    items: &mut Items,
+) -> Result<(), ExportError> {
+    let which = if crate::partition::has_subject_indexes(partition, "main")? {
+        "id IN (
+            SELECT id FROM events WHERE anonymous_id IN (SELECT value FROM json_each(?1)) AND project = ?2
+            UNION SELECT id FROM events WHERE user_id IN (SELECT value FROM json_each(?1)) AND project = ?2)"
+    } else {
+        "project = ?2 AND (anonymous_id IN (SELECT value FROM json_each(?1))
+            OR user_id IN (SELECT value FROM json_each(?1)))"
+    };
+    let mut query = partition.prepare_cached(&format!(
         "SELECT message_id, type, event, anonymous_id, user_id, group_id, session_id, sequence,
                 strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch'),
                 strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch'),
                 strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch'),
                 ip, visitor_hash, payload
-         FROM events WHERE id IN (
-            SELECT id FROM events WHERE anonymous_id IN (SELECT value FROM json_each(?1)) AND project = ?2
-            UNION SELECT id FROM events WHERE user_id IN (SELECT value FROM json_each(?1)) AND project = ?2)
-         ORDER BY id",
-    )?;
+         FROM events WHERE {which} ORDER BY id"
+    ))?;
     let mut rows = query.query(params![s.ids_json(), s.project])?;
     while let Some(row) = rows.next()? {
         let kind: String = row.get(1)?;

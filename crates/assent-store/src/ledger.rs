@@ -34,6 +34,20 @@ pub(crate) fn tip(conn: &Connection) -> rusqlite::Result<String> {
     }
 }
 
+/// Whether the ledger has the entry of the consent event `message_id` of `project`.
+pub(crate) fn has_entry(
+    tx: &Transaction,
+    project: &str,
+    message_id: &str,
+) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "SELECT 1 FROM consent_ledger WHERE project = ?1 AND json_extract(entry, '$.message_id') = ?2",
+    )?
+    .query_row(params![project, message_id], |_| Ok(()))
+    .optional()
+    .map(|found| found.is_some())
+}
+
 /// Appends `entry` after `tip`, its digests keyed with `key`, and moves `tip` forward.
 pub(crate) fn append(
     tx: &Transaction,

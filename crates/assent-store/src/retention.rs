@@ -1,15 +1,25 @@
 //! Retention: what has been kept longer than its project allows is deleted, and the disk
-//! space is given back (`PRAGMA incremental_vacuum`; the file was created with
-//! `auto_vacuum = INCREMENTAL`).
+//! space is given back.
 //!
-//! Deletion goes in steps of [`STEP_ROWS`] rows, each its own job on the writer, so ingest
-//! waits at most one step. Adding a kind means one entry in [`RETENTION_KINDS`] and a
-//! `*_days` field in [`RetentionRule`]; session replays, kept in `replays.db`, are swept with
-//! that file attached to the writer for the run (see `replays.rs`).
+//! Events live in daily partitions: a partition whose every project's period is over is
+//! deleted whole (its file is removed: milliseconds, whatever its size). One that still holds
+//! events another project keeps loses the expired project's rows in steps. Events thus go on
+//! the first sweep after their whole day has passed the period: at most a day later than the
+//! period itself.
+//!
+//! Other kinds are deleted in steps of [`STEP_ROWS`] rows, each its own job on the writer, so
+//! ingest waits at most one step, and their space is given back (`PRAGMA
+//! incremental_vacuum`). Adding a kind means one entry in [`RETENTION_KINDS`] and a `*_days`
+//! field in [`RetentionRule`]; session replays, kept in `replays.db`, are swept with that file
+//! attached to the writer for the run (see `replays.rs`).
 
-use rusqlite::{params, Connection};
-use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{params, Connection, Transaction};
+use serde::Serialize;
+
+use crate::partition::PartitionDay;
 
 use crate::audit::{self, AuditAction, AuditEntry, Counts};
 use crate::{SqliteStore, StoreError};
@@ -47,11 +57,8 @@ pub struct RetentionKind {
     pub sweep: fn(&Connection, &[RetentionRule], i64, Sweep) -> rusqlite::Result<Expired>,
 }
 
+/// Every kind besides the events (which are swept by partition), in order.
 pub const RETENTION_KINDS: &[RetentionKind] = &[
-    RetentionKind {
-        name: "events",
-        sweep: sweep_events,
-    },
     RetentionKind {
         name: "consent",
         sweep: sweep_consent,
@@ -68,16 +75,6 @@ pub const RETENTION_KINDS: &[RetentionKind] = &[
 
 fn cutoff(now_ms: i64, days: u32) -> i64 {
     now_ms - i64::from(days) * DAY_MS
-}
-
-/// Events by the time they were received (`events_by_received`: no table scan).
-fn sweep_events(
-    conn: &Connection,
-    rules: &[RetentionRule],
-    now_ms: i64,
-    sweep: Sweep,
-) -> rusqlite::Result<Expired> {
-    sweep_by_received(conn, "events", |r| r.events_days, rules, now_ms, sweep)
 }
 
 /// Counts or deletes the rows of `table` (which has `id`, `project` and an indexed
@@ -144,6 +141,58 @@ fn sweep_identity_links(
         out.insert(rule.project.clone(), n);
     }
     Ok(out)
+}
+
+/// What retention does to one partition: which projects' events in it are expired (with how
+/// many there are), and whether that is all of them (then the file goes).
+struct PartitionPlan {
+    expired: BTreeMap<String, u64>,
+    whole: bool,
+}
+
+impl PartitionPlan {
+    fn of(
+        dir: &Path,
+        day: PartitionDay,
+        rules: &[RetentionRule],
+        now_ms: i64,
+    ) -> rusqlite::Result<PartitionPlan> {
+        let conn = crate::partition::open(dir, day, true)?;
+        let counts: Vec<(String, i64)> = conn
+            .prepare("SELECT project, events FROM projects WHERE events > 0")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        // The whole day must be past a project's period.
+        let day_end = day.start_ms() + DAY_MS;
+        let expired: BTreeMap<String, u64> = counts
+            .iter()
+            .filter(|(project, _)| {
+                rules.iter().any(|r| {
+                    r.project == *project
+                        && r.events_days.is_some_and(|d| day_end <= cutoff(now_ms, d))
+                })
+            })
+            .map(|(project, n)| (project.clone(), *n as u64))
+            .collect();
+        let whole = expired.len() == counts.len();
+        Ok(PartitionPlan { expired, whole })
+    }
+}
+
+/// Deletes up to [`STEP_ROWS`] events of `project` from a partition; returns how many.
+fn expire_project_rows(tx: &Transaction, schema: &str, project: &str) -> rusqlite::Result<u64> {
+    let n = tx.execute(
+        &format!(
+            "DELETE FROM {schema}.events WHERE id IN (
+                SELECT id FROM {schema}.events WHERE project = ?1 LIMIT ?2)"
+        ),
+        params![project, STEP_ROWS as i64],
+    )? as u64;
+    tx.execute(
+        &format!("UPDATE {schema}.projects SET events = max(events - ?2, 0) WHERE project = ?1"),
+        params![project, n as i64],
+    )?;
+    Ok(n)
 }
 
 /// The consent ledger is one hash chain, so it can only lose entries from its start: the
@@ -226,6 +275,12 @@ pub fn retention_preview(
 ) -> rusqlite::Result<RetentionReport> {
     let tx = conn.unchecked_transaction()?;
     let mut report = RetentionReport::default();
+    if let Some(dir) = conn.path().and_then(|p| Path::new(p).parent()) {
+        for day in crate::partition::list(dir) {
+            let plan = PartitionPlan::of(dir, day, rules, now_ms)?;
+            report.add("events", plan.expired.into_iter().collect());
+        }
+    }
     for kind in RETENTION_KINDS {
         report.add(kind.name, (kind.sweep)(&tx, rules, now_ms, Sweep::Count)?);
     }
@@ -252,6 +307,38 @@ impl SqliteStore {
     ) -> Result<RetentionReport, StoreError> {
         let rules = std::sync::Arc::new(rules);
         let mut report = RetentionReport::default();
+        for day in crate::partition::list(self.dir()) {
+            let plan = PartitionPlan::of(self.dir(), day, &rules, now_ms)
+                .map_err(|e| StoreError::Commit(e.to_string()))?;
+            if plan.expired.is_empty() {
+                continue;
+            }
+            if plan.whole {
+                self.with_writer(move |state| {
+                    state.detach(day)?;
+                    state.dedupe.forget(day);
+                    crate::partition::remove(&state.dir, day)
+                        .map_err(|e| crate::partition::failure(e.to_string()))
+                })?
+                .await?;
+            } else {
+                for project in plan.expired.keys() {
+                    loop {
+                        let project = project.clone();
+                        let deleted = self
+                            .maintain_partition(day, move |tx, _| {
+                                expire_project_rows(tx, &day.schema(), &project)
+                            })?
+                            .await?
+                            .unwrap_or(0);
+                        if deleted == 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+            report.add("events", plan.expired.into_iter().collect());
+        }
         for kind in RETENTION_KINDS {
             loop {
                 let step_rules = rules.clone();

@@ -128,8 +128,13 @@ const MIGRATIONS: &[&str] = &[
         actor       TEXT NOT NULL,
         started_at  INTEGER NOT NULL,
         counts      TEXT NOT NULL,
+        cursor      TEXT,
         last_error  TEXT
     );",
+    // v8: events move to partition files (partition.rs); the old table is copied there and
+    // dropped when the store is first opened (legacy_events.rs). A consent event's ledger entry
+    // is found by its messageId, so a retry after a crash adds a missing one, never a second.
+    "CREATE INDEX consent_ledger_by_message ON consent_ledger (project, json_extract(entry, '$.message_id'));",
 ];
 
 /// Stores this many pages or smaller are converted to incremental vacuum at open (a full

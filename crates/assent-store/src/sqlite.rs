@@ -2,25 +2,27 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assent_core::StoredEvent;
-use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
-use tokio::sync::oneshot;
+use rusqlite::{Connection, OpenFlags, Transaction};
 
 use crate::checkpointer::{CheckpointTurn, Checkpointer};
-use crate::identity;
+use crate::dedupe::DedupeWindow;
+use crate::identity::LinkCache;
+use crate::indexer::Indexer;
 use crate::keyring::Keyring;
 use crate::ledger::{self, LedgerKeys};
 use crate::replays::{self, ReplayStore};
 use crate::subject_hash::SubjectHasher;
 use crate::suppression::Suppression;
-use crate::syncer::{Answer, Delivery, Syncer};
+use crate::syncer::{Delivery, Syncer};
 use crate::wal_limit::WalLimit;
-use crate::{schema, Ack, AppendReport, CommitStats, Store, StoreError};
+use crate::writer::{wal_of, ActiveFiles, Job, Maintenance, Writer, WriterState};
+use crate::{legacy_events, schema, Ack, AppendReport, CommitStats, Store, StoreError};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,6 +54,8 @@ pub struct StoreOptions {
     pub wal_limit_bytes: u64,
     /// Where the store's secret keys are kept (see keyring.rs); `None` is `dir/keys`.
     pub keys_dir: Option<PathBuf>,
+    /// How long a retried event is recognised as a duplicate, at least (see dedupe.rs).
+    pub dedupe_window: Duration,
 }
 
 impl Default for StoreOptions {
@@ -64,31 +68,14 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(5),
             wal_limit_bytes: 256 * 1024 * 1024,
             keys_dir: None,
+            dedupe_window: Duration::from_secs(7 * 24 * 60 * 60),
         }
     }
 }
 
-enum Job {
-    Append {
-        project: Arc<str>,
-        events: Vec<StoredEvent>,
-        ack: oneshot::Sender<Result<AppendReport, StoreError>>,
-    },
-    Probe {
-        ack: oneshot::Sender<Result<(), StoreError>>,
-    },
-    /// Privacy work (deletion, retention, audit) run alone, in queue order with appends, so
-    /// an append queued after a deletion is checked against the new suppression list.
-    Maintenance(Maintenance),
-    /// Everything queued before this is committed; then the writer exits.
-    Close,
-}
-
-/// A unit of maintenance work; it runs its own transaction and answers its own caller.
-pub(crate) type Maintenance = Box<dyn FnOnce(&mut WriterState) + Send>;
-
 pub struct SqliteStore {
     path: PathBuf,
+    dir: PathBuf,
     hasher: SubjectHasher,
     replays: Arc<ReplayStore>,
     jobs: SyncSender<Job>,
@@ -96,6 +83,7 @@ pub struct SqliteStore {
     waiting_events: Arc<AtomicUsize>,
     writer: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Checkpointer,
+    indexer: Indexer,
 }
 
 impl SqliteStore {
@@ -125,11 +113,19 @@ impl SqliteStore {
                 "the consent ledger's digests are now keyed"
             );
         }
+        legacy_events::migrate(&mut conn, dir)
+            .map_err(|e| open_error(format!("moving events into partitions: {e}")))?;
+        let dedupe = DedupeWindow::load(
+            dir,
+            options.dedupe_window.as_millis() as i64,
+            crate::now_ms(),
+        )
+        .map_err(|e| open_error(format!("reading the dedupe window: {e}")))?;
         let (jobs, queue) = mpsc::sync_channel(options.queue_capacity);
         let waiting_events = Arc::new(AtomicUsize::new(0));
-        let wal = dir.join(format!("{}-wal", Self::FILE));
+        let main_wal = wal_of(&path);
         let delivery = match options.durability {
-            Durability::Full => Delivery::AfterSync(Syncer::start(wal.clone())),
+            Durability::Full => Delivery::AfterSync(Syncer::start()),
             Durability::Normal => Delivery::Immediate,
         };
         let ledger_tip = ledger::tip(&conn).map_err(|e| open_error(e.to_string()))?;
@@ -138,24 +134,28 @@ impl SqliteStore {
             Suppression::load(&conn, hasher.clone()).map_err(|e| open_error(e.to_string()))?;
         // Opened (and created) with the events, so privacy operations can always attach it.
         let replays = Arc::new(ReplayStore::open(dir, hasher.clone())?);
-        let data_version = data_version(&conn).map_err(|e| open_error(e.to_string()))?;
+        let active_files: ActiveFiles = Arc::new(Mutex::new(vec![path.clone()]));
         let checkpoint_turn = CheckpointTurn::default();
+        let state = WriterState::new(
+            conn,
+            dir,
+            suppression,
+            dedupe,
+            active_files.clone(),
+            main_wal,
+        )
+        .map_err(|e| open_error(e.to_string()))?;
         let writer = Writer {
-            state: WriterState {
-                conn,
-                dir: dir.to_path_buf(),
-                suppression,
-                data_version,
-            },
+            state,
             delivery,
             wal_limit: WalLimit::new(
-                wal,
                 options.wal_limit_bytes,
                 options.busy_timeout,
                 checkpoint_turn.clone(),
             ),
             ledger_tip,
             ledger_keys,
+            links: LinkCache::default(),
             queue,
             waiting_events: waiting_events.clone(),
             max_group_events: options.max_group_events,
@@ -165,10 +165,12 @@ impl SqliteStore {
             .name("assent-writer".into())
             .spawn(move || writer.run())
             .map_err(|e| open_error(e.to_string()))?;
-        let checkpointer =
-            Checkpointer::start(&path, checkpoint_turn).map_err(|e| open_error(e.to_string()))?;
+        let checkpointer = Checkpointer::start(active_files, checkpoint_turn)
+            .map_err(|e| open_error(e.to_string()))?;
+        let indexer = Indexer::start(dir);
         Ok(SqliteStore {
             path,
+            dir: dir.to_path_buf(),
             hasher,
             replays,
             jobs,
@@ -176,11 +178,23 @@ impl SqliteStore {
             waiting_events,
             writer: Mutex::new(Some(handle)),
             checkpointer,
+            indexer,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Builds the subject indexes of the partitions no longer written to now, rather than at
+    /// the indexer's next round; returns how many it built.
+    pub fn index_closed_partitions(&self) -> usize {
+        crate::indexer::index_closed(&self.dir, crate::now_ms())
+    }
+
+    /// The data directory: `events.db`, the partitions in `events/`, `replays.db`.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The session-replay chunks kept beside the events (`replays.db`).
@@ -217,16 +231,49 @@ impl SqliteStore {
         Ok(answer)
     }
 
-    /// Runs `work` on the writer thread outside any transaction (checkpoints, vacuum), with
-    /// `replays.db` attached like [`SqliteStore::maintain`].
-    pub(crate) fn on_writer<T: Send + 'static>(
+    /// Like [`SqliteStore::maintain`], with the partition of `day` attached to the writer's
+    /// connection for the work (under `day.schema()`), and detached again afterwards unless
+    /// ingest is using it. A partition that no longer exists is not made: `work` is not run.
+    pub(crate) fn maintain_partition<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        day: crate::partition::PartitionDay,
+        work: impl FnOnce(&Transaction, &mut Suppression) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<Ack<Option<T>>, StoreError> {
+        let (ack, answer) = Ack::channel();
+        let job: Maintenance = Box::new(move |state: &mut WriterState| {
+            let outcome = (|| {
+                if !day.path(&state.dir).exists() {
+                    return Ok(None);
+                }
+                let was_attached = state.attached.contains(&day);
+                state.attach(day)?;
+                let result = state.with_replays(|state| state.in_transaction(work));
+                if !was_attached {
+                    state.detach(day)?;
+                }
+                result.map(Some)
+            })()
+            .map_err(|e| StoreError::Commit(e.to_string()));
+            if let Err(e) = &outcome {
+                tracing::error!(error = %e, "maintenance work failed and was rolled back");
+            }
+            let _ = ack.send(outcome);
+        });
+        self.jobs
+            .send(Job::Maintenance(job))
+            .map_err(|_| StoreError::Closed)?;
+        Ok(answer)
+    }
+
+    /// Runs `work` on the writer thread with the whole writer state, outside any transaction
+    /// (retention deletes partition files here, detached first).
+    pub(crate) fn with_writer<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut WriterState) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<Ack<T>, StoreError> {
         let (ack, answer) = Ack::channel();
         let job: Maintenance = Box::new(move |state: &mut WriterState| {
-            let outcome = state.with_replays(|state| work(&state.conn));
-            let _ = ack.send(outcome.map_err(|e| StoreError::Commit(e.to_string())));
+            let _ = ack.send(work(state).map_err(|e| StoreError::Commit(e.to_string())));
         });
         self.jobs
             .send(Job::Maintenance(job))
@@ -254,6 +301,7 @@ impl SqliteStore {
             let _ = self.jobs.send(Job::Close);
             let _ = handle.join();
             self.checkpointer.stop();
+            self.indexer.stop();
         }
     }
 
@@ -322,260 +370,4 @@ fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connecti
     conn.pragma_update(None, "secure_delete", "ON")?;
     schema::migrate(&mut conn)?;
     Ok(conn)
-}
-
-const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events
-    (project, message_id, type, event, anonymous_id, user_id, group_id, session_id, sequence,
-     timestamp, sent_at, received_at, ip, payload, visitor_hash)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
-
-/// What maintenance work may touch on the writer thread.
-pub(crate) struct WriterState {
-    pub(crate) conn: Connection,
-    /// The data directory, where `replays.db` is found.
-    dir: PathBuf,
-    pub(crate) suppression: Suppression,
-    /// `PRAGMA data_version` when the suppression list was last read: it changes when another
-    /// connection (e.g. `assent forget` run while the server runs) commits.
-    data_version: i64,
-}
-
-impl WriterState {
-    /// Runs `work` with `replays.db` attached (when it exists), detached again afterwards:
-    /// attached for good, it would be locked by every group commit of events.
-    fn with_replays<T>(
-        &mut self,
-        work: impl FnOnce(&mut Self) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
-        let attached = replays::attach(&self.conn, &self.dir)?;
-        let result = work(self);
-        if attached {
-            if let Err(e) = replays::detach(&self.conn) {
-                tracing::warn!(error = %e, "could not detach replays.db from the writer");
-            }
-        }
-        result
-    }
-
-    fn in_transaction<T>(
-        &mut self,
-        work: impl FnOnce(&Transaction, &mut Suppression) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
-        self.refresh_suppression();
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let result = work(&tx, &mut self.suppression);
-        match result {
-            Ok(value) => match tx.commit() {
-                Ok(()) => {
-                    self.suppression.commit_pending();
-                    Ok(value)
-                }
-                Err(e) => {
-                    self.suppression.discard_pending();
-                    Err(e)
-                }
-            },
-            Err(e) => {
-                self.suppression.discard_pending();
-                Err(e)
-            }
-        }
-    }
-
-    /// Re-reads the suppression list if another process changed the file.
-    fn refresh_suppression(&mut self) {
-        let Ok(version) = data_version(&self.conn) else {
-            return;
-        };
-        if version != self.data_version {
-            match self.suppression.reload(&self.conn) {
-                Ok(()) => self.data_version = version,
-                Err(e) => tracing::warn!(error = %e, "could not re-read the suppression list"),
-            }
-        }
-    }
-}
-
-fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
-}
-
-struct Writer {
-    state: WriterState,
-    delivery: Delivery,
-    wal_limit: WalLimit,
-    /// The consent ledger's last hash, moved forward only when a commit succeeds.
-    ledger_tip: String,
-    ledger_keys: LedgerKeys,
-    queue: Receiver<Job>,
-    waiting_events: Arc<AtomicUsize>,
-    max_group_events: usize,
-    on_commit: Option<CommitHook>,
-}
-
-impl Writer {
-    fn run(mut self) {
-        let mut closing = false;
-        while !closing {
-            let Ok(first) = self.queue.recv() else { break };
-            let first = match first {
-                Job::Maintenance(work) => {
-                    work(&mut self.state);
-                    continue;
-                }
-                job => job,
-            };
-            // Take whatever else is already waiting: this is the group in group commit.
-            // Maintenance work ends the group and runs right after its commit.
-            let mut group = vec![first];
-            let mut events = group_events(&group[0]);
-            let mut after = None;
-            while events < self.max_group_events {
-                match self.queue.try_recv() {
-                    Ok(Job::Maintenance(work)) => {
-                        after = Some(work);
-                        break;
-                    }
-                    Ok(job) => {
-                        events += group_events(&job);
-                        group.push(job);
-                    }
-                    Err(_) => break,
-                }
-            }
-            closing = group.iter().any(|job| matches!(job, Job::Close));
-            self.commit(group, events);
-            self.wal_limit.enforce(&self.state.conn);
-            if let Some(work) = after {
-                work(&mut self.state);
-            }
-        }
-        tracing::debug!("store writer stopped");
-    }
-
-    fn commit(&mut self, group: Vec<Job>, events: usize) {
-        let started = Instant::now();
-        let requests = group.len();
-        let outcome = self
-            .write(&group)
-            .map_err(|e| StoreError::Commit(e.to_string()));
-        self.waiting_events.fetch_sub(events, Ordering::Relaxed);
-        match &outcome {
-            Err(e) => {
-                tracing::error!(error = %e, events, "commit failed; clients are told to retry")
-            }
-            Ok(_) => {
-                if let Some(on_commit) = &self.on_commit {
-                    let duration = started.elapsed();
-                    on_commit(&CommitStats {
-                        requests,
-                        events,
-                        duration,
-                    });
-                }
-            }
-        }
-        // Answer only now, after COMMIT has returned (and, for `Full`, after the flush).
-        let mut reports = outcome.iter().flatten().copied();
-        let answers = group
-            .into_iter()
-            .filter_map(|job| match job {
-                Job::Append { ack, .. } => {
-                    let answer = match &outcome {
-                        Ok(_) => Ok(reports.next().expect("one report per append")),
-                        Err(e) => Err(e.clone()),
-                    };
-                    Some(Answer::Append(ack, answer))
-                }
-                Job::Probe { ack } => Some(Answer::Probe(
-                    ack,
-                    outcome.as_ref().map(|_| ()).map_err(Clone::clone),
-                )),
-                Job::Close | Job::Maintenance(_) => None,
-            })
-            .collect();
-        self.delivery.deliver(answers);
-    }
-
-    /// One transaction for the whole group; returns a report per append job, in order.
-    fn write(&mut self, group: &[Job]) -> rusqlite::Result<Vec<AppendReport>> {
-        self.state.refresh_suppression();
-        let suppression = &self.state.suppression;
-        let tx = Transaction::new_unchecked(&self.state.conn, TransactionBehavior::Immediate)?;
-        let mut reports = Vec::with_capacity(group.len());
-        let mut tip = self.ledger_tip.clone();
-        {
-            let mut insert = tx.prepare_cached(INSERT_EVENT)?;
-            for job in group {
-                match job {
-                    Job::Append {
-                        project, events, ..
-                    } => {
-                        let mut report = AppendReport::default();
-                        for e in events {
-                            if suppression.covers(project, e) {
-                                report.suppressed += 1;
-                                continue;
-                            }
-                            let inserted = insert.execute(params![
-                                project.as_ref(),
-                                e.message_id,
-                                e.kind.as_str(),
-                                e.name,
-                                e.anonymous_id,
-                                e.user_id,
-                                e.group_id,
-                                e.session_id,
-                                e.sequence,
-                                e.timestamp_ms,
-                                e.sent_at_ms,
-                                e.received_at_ms,
-                                e.ip,
-                                e.payload,
-                                e.visitor_hash,
-                            ])?;
-                            if inserted == 1 {
-                                report.inserted += 1;
-                                identity::record_links(&tx, project, e)?;
-                                if let Some(entry) = &e.consent {
-                                    let (anonymous_id, user_id) =
-                                        (e.anonymous_id.as_deref(), e.user_id.as_deref());
-                                    let key = self.ledger_keys.current(project)?;
-                                    ledger::append(
-                                        &tx,
-                                        project,
-                                        entry,
-                                        key,
-                                        anonymous_id,
-                                        user_id,
-                                        &mut tip,
-                                    )?;
-                                }
-                            } else {
-                                report.duplicates += 1;
-                            }
-                        }
-                        reports.push(report);
-                    }
-                    Job::Probe { .. } => {
-                        tx.execute(
-                            "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', strftime('%s','now'))",
-                            [],
-                        )?;
-                    }
-                    Job::Close | Job::Maintenance(_) => {}
-                }
-            }
-        }
-        tx.commit()?;
-        self.ledger_tip = tip;
-        Ok(reports)
-    }
-}
-
-fn group_events(job: &Job) -> usize {
-    match job {
-        Job::Append { events, .. } => events.len(),
-        Job::Probe { .. } | Job::Close | Job::Maintenance(_) => 0,
-    }
 }

@@ -7,6 +7,7 @@
 //! then sends them. While it waits on the disk, the writer commits the next groups, and one
 //! flush then covers all of them. An acknowledgement still means "on disk".
 
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -54,35 +55,46 @@ pub(crate) enum Delivery {
 }
 
 impl Delivery {
-    pub fn deliver(&self, answers: Vec<Answer>) {
+    /// Sends `answers` once the WAL files in `wals` (those the commit wrote) are flushed.
+    pub fn deliver(&self, answers: Vec<Answer>, wals: Vec<PathBuf>) {
         match self {
             Delivery::Immediate => answers.into_iter().for_each(Answer::send),
-            Delivery::AfterSync(syncer) => syncer.send(answers),
+            Delivery::AfterSync(syncer) => syncer.send(answers, wals),
         }
     }
 }
 
+/// Answers waiting for the WAL files their commit wrote.
+type Waiting = (Vec<Answer>, Vec<PathBuf>);
+
 pub(crate) struct Syncer {
-    answers: Option<mpsc::Sender<Vec<Answer>>>,
+    answers: Option<mpsc::Sender<Waiting>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Syncer {
-    pub fn start(wal: PathBuf) -> Syncer {
-        let (answers, waiting) = mpsc::channel::<Vec<Answer>>();
+    pub fn start() -> Syncer {
+        let (answers, waiting) = mpsc::channel::<Waiting>();
         let thread = std::thread::Builder::new()
             .name("assent-sync".into())
             .spawn(move || {
-                let mut file: Option<File> = None;
-                while let Ok(mut answers) = waiting.recv() {
-                    // Everything committed so far is covered by one flush.
-                    while let Ok(more) = waiting.try_recv() {
+                let mut files: HashMap<PathBuf, Option<File>> = HashMap::new();
+                while let Ok((mut answers, wals)) = waiting.recv() {
+                    let mut wals: BTreeSet<PathBuf> = wals.into_iter().collect();
+                    // Everything committed so far is covered by one flush of each file.
+                    while let Ok((more, more_wals)) = waiting.try_recv() {
                         answers.extend(more);
+                        wals.extend(more_wals);
                     }
                     if answers.is_empty() {
                         continue;
                     }
-                    match flush(&wal, &mut file) {
+                    // A partition that left the writer may be reopened later with a new WAL.
+                    files.retain(|path, _| wals.contains(path));
+                    let flushed = wals.iter().try_for_each(|wal| {
+                        flush(wal, files.entry(wal.clone()).or_default())
+                    });
+                    match flushed {
                         Ok(()) => answers.into_iter().for_each(Answer::send),
                         Err(e) => {
                             tracing::error!(error = %e, "flushing the WAL failed; clients are told to retry");
@@ -99,10 +111,10 @@ impl Syncer {
         }
     }
 
-    fn send(&self, answers: Vec<Answer>) {
+    fn send(&self, answers: Vec<Answer>, wals: Vec<PathBuf>) {
         if let Some(channel) = &self.answers {
             // The thread only ends after this sender is dropped, so the send cannot fail.
-            let _ = channel.send(answers);
+            let _ = channel.send((answers, wals));
         }
     }
 }
@@ -123,7 +135,19 @@ impl Drop for Syncer {
 ///
 /// No WAL at all means the last connection closed (at shutdown) and SQLite deleted it, which
 /// it does only after copying it into the main file and flushing that: nothing is left to flush.
+/// A handle whose file was deleted and made again (a partition detached, then attached again)
+/// is opened anew.
 fn flush(wal: &PathBuf, file: &mut Option<File>) -> std::io::Result<()> {
+    if let Some(open) = file.as_ref() {
+        use std::os::unix::fs::MetadataExt;
+        let same = match (open.metadata(), std::fs::metadata(wal)) {
+            (Ok(held), Ok(now)) => held.ino() == now.ino() && held.dev() == now.dev(),
+            _ => false,
+        };
+        if !same {
+            *file = None;
+        }
+    }
     if file.is_none() {
         match File::options().write(true).open(wal) {
             Ok(opened) => *file = Some(opened),

@@ -15,7 +15,6 @@ use crate::checkpointer::CheckpointTurn;
 /// when the WAL is past its limit, the writer runs a `RESTART` checkpoint itself: the
 /// [`Checkpointer`](crate::checkpointer::Checkpointer) has copied most of it already, and the rest takes milliseconds.
 pub(crate) struct WalLimit {
-    wal: PathBuf,
     limit_bytes: u64,
     /// The writer's usual busy timeout, restored after the checkpoint.
     busy_timeout: Duration,
@@ -30,14 +29,8 @@ impl WalLimit {
     /// so ingest is not held back at every commit while it reads.
     const BACKOFF: Duration = Duration::from_secs(2);
 
-    pub fn new(
-        wal: PathBuf,
-        limit_bytes: u64,
-        busy_timeout: Duration,
-        turn: CheckpointTurn,
-    ) -> WalLimit {
+    pub fn new(limit_bytes: u64, busy_timeout: Duration, turn: CheckpointTurn) -> WalLimit {
         WalLimit {
-            wal,
             limit_bytes,
             busy_timeout,
             next_try: Instant::now(),
@@ -45,16 +38,29 @@ impl WalLimit {
         }
     }
 
-    /// Call with no transaction open on `conn`. Costs one `stat` per commit when under the limit.
-    pub fn enforce(&mut self, conn: &Connection) {
-        let over = std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > self.limit_bytes);
-        if !over || Instant::now() < self.next_try {
+    /// Call with no transaction open on `conn`; `schemas` are its attached files by schema
+    /// name, with their WAL. Costs one `stat` per file per commit when under the limit.
+    pub fn enforce(&mut self, conn: &Connection, schemas: &[(String, PathBuf)]) {
+        if Instant::now() < self.next_try {
             return;
         }
+        for (schema, wal) in schemas {
+            let over = std::fs::metadata(wal).is_ok_and(|m| m.len() > self.limit_bytes);
+            if over {
+                self.restart(conn, schema);
+            }
+        }
+    }
+
+    fn restart(&mut self, conn: &Connection, schema: &str) {
         // Waits for a passive checkpoint to finish: what it copies, the restart need not.
         let _turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
         let _ = conn.busy_timeout(Self::READER_WAIT);
-        let busy = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
+        let busy = conn.query_row(
+            &format!("PRAGMA {schema}.wal_checkpoint(RESTART)"),
+            [],
+            |r| r.get::<_, i64>(0),
+        );
         let _ = conn.busy_timeout(self.busy_timeout);
         match busy {
             Ok(0) => {}

@@ -15,6 +15,13 @@ fn events(prefix: &str, n: usize) -> Vec<StoredEvent> {
     enrich::batch(batch, &Received::now(None), IpPolicy::Drop).0
 }
 
+/// A fresh connection that sees every partition's events, as `events`.
+fn all_events(store: &SqliteStore) -> rusqlite::Connection {
+    let conn = store.reader().unwrap();
+    assent_store::partition::attach_all(&conn, store.dir()).unwrap();
+    conn
+}
+
 async fn acknowledged_means_readable(durability: Durability) {
     let dir = tempfile::tempdir().unwrap();
     let options = StoreOptions {
@@ -34,7 +41,7 @@ async fn acknowledged_means_readable(durability: Durability) {
     for ack in acks {
         let report = ack.await.unwrap();
         assert_eq!((report.inserted, report.duplicates), (25, 0));
-        let reader = store.reader().unwrap();
+        let reader = all_events(&store);
         let rows: i64 = reader
             .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
             .unwrap();
@@ -43,7 +50,7 @@ async fn acknowledged_means_readable(durability: Durability) {
             "an acknowledged append is visible to another connection"
         );
     }
-    let reader = store.reader().unwrap();
+    let reader = all_events(&store);
     let rows: i64 = reader
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
@@ -81,7 +88,10 @@ async fn close_answers_everything_queued_and_refuses_what_comes_after() {
         store.append(project, events("late", 1)),
         Err(StoreError::Closed)
     ));
-    // The last checkpoint left everything in the main file.
-    let wal = dir.path().join("events.db-wal");
-    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+    // The last checkpoint left everything in the main files.
+    let today = assent_store::partition::list(dir.path())[0];
+    for db in [dir.path().join("events.db"), today.path(dir.path())] {
+        let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+        assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+    }
 }

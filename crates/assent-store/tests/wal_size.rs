@@ -32,7 +32,11 @@ async fn the_wal_stays_near_its_limit_while_the_writer_never_pauses() {
         ..StoreOptions::default()
     };
     let store = Arc::new(SqliteStore::open(dir.path(), options).unwrap());
-    let wal = dir.path().join("events.db-wal");
+    // Events go to the day's partition: its WAL is the one that grows.
+    let today =
+        assent_store::partition::PartitionDay::of_ms(jiff::Timestamp::now().as_millisecond())
+            .path(dir.path());
+    let wal = std::path::PathBuf::from(format!("{}-wal", today.display()));
     let project: Arc<str> = "p".into();
 
     // Appends are queued before the earlier ones are answered, so the writer never waits for
@@ -54,6 +58,7 @@ async fn the_wal_stays_near_its_limit_while_the_writer_never_pauses() {
     }
 
     let reader = store.reader().unwrap();
+    assent_store::partition::attach_all(&reader, dir.path()).unwrap();
     let stored: i64 = reader
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
@@ -62,9 +67,7 @@ async fn the_wal_stays_near_its_limit_while_the_writer_never_pauses() {
         sent as i64 * 100,
         "every acknowledged event is stored"
     );
-    let db_bytes = std::fs::metadata(dir.path().join("events.db"))
-        .unwrap()
-        .len();
+    let db_bytes = std::fs::metadata(&today).unwrap().len();
     assert!(
         db_bytes > 20 * limit,
         "the load wrote {db_bytes} bytes, too little to need restarts of a {limit}-byte WAL"

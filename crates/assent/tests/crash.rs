@@ -89,7 +89,7 @@ async fn kill_9_mid_load_loses_no_acknowledged_event_and_duplicates_none() {
 
     // Start again on the same data directory.
     let mut collector = Collector::start(&config);
-    let db = rusqlite::Connection::open(dir.path().join("data/events.db")).unwrap();
+    let db = support::store_db(&dir.path().join("data"));
     let stored: HashSet<String> = {
         let mut q = db.prepare("SELECT message_id FROM events").unwrap();
         q.query_map([], |r| r.get(0))

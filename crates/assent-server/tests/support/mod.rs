@@ -94,9 +94,12 @@ impl TestServer {
         panic!("the collector did not become ready within 2 s");
     }
 
-    /// A connection of our own to the store's file, as any SQLite tool would open it.
+    /// A connection of our own to the store's file, as any SQLite tool would open it, with
+    /// every partition attached under the views `events` and `events_json`.
     pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("events.db")).unwrap()
+        let conn = rusqlite::Connection::open(self.dir.path().join("events.db")).unwrap();
+        assent_store::partition::attach_all(&conn, self.dir.path()).unwrap();
+        conn
     }
 
     pub fn count(&self, sql: &str) -> i64 {
@@ -151,4 +154,33 @@ pub async fn answer(res: reqwest::Response) -> (u16, Value) {
 pub fn track(message_id: &str) -> Value {
     json!({"type": "track", "event": "Order Completed", "messageId": message_id,
            "anonymousId": "anon-1", "properties": {"total": 42.5}})
+}
+
+/// Every file of a store's data directory, partitions included (the keys directory aside).
+pub fn store_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for folder in [dir.to_path_buf(), dir.join(assent_store::partition::DIR)] {
+        for entry in std::fs::read_dir(folder).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// Makes every partition of a stopped store `days` older, as if its events had been received
+/// that long ago.
+pub fn age_partitions(dir: &std::path::Path, days: i64) {
+    use assent_store::partition::{self, PartitionDay};
+    for day in partition::list(dir) {
+        let (from, to) = (day.path(dir), PartitionDay(day.0 - days).path(dir));
+        for suffix in ["", "-wal", "-shm"] {
+            let from = format!("{}{suffix}", from.display());
+            if std::path::Path::new(&from).exists() {
+                std::fs::rename(&from, format!("{}{suffix}", to.display())).unwrap();
+            }
+        }
+    }
 }

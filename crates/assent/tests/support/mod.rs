@@ -55,3 +55,29 @@ impl Drop for Collector {
         let _ = self.child.wait();
     }
 }
+
+/// A connection to a data directory's `events.db`, with every partition attached under the
+/// views `events` and `events_json`, as a tool reading the store with SQL would make it.
+pub fn store_db(data_dir: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(data_dir.join("events.db")).unwrap();
+    assent_store::partition::attach_all(&conn, data_dir).unwrap();
+    conn
+}
+
+/// Makes every partition of a stopped (or killed) collector's store `days` older, as if its
+/// events had been received that long ago.
+pub fn age_partitions(data_dir: &Path, days: i64) {
+    use assent_store::partition::{self, PartitionDay};
+    for day in partition::list(data_dir) {
+        let (from, to) = (
+            day.path(data_dir),
+            PartitionDay(day.0 - days).path(data_dir),
+        );
+        for suffix in ["", "-wal", "-shm"] {
+            let from = format!("{}{suffix}", from.display());
+            if Path::new(&from).exists() {
+                std::fs::rename(&from, format!("{}{suffix}", to.display())).unwrap();
+            }
+        }
+    }
+}
