@@ -136,9 +136,12 @@ impl Collector {
         self.dir.path().join("data")
     }
 
-    /// A connection to the store's file, as any SQLite tool would open it.
+    /// A connection to the store's file, as any SQLite tool would open it, with the daily
+    /// partitions of events attached under the views `events` and `events_json`.
     pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.data_dir().join("events.db")).unwrap()
+        let conn = rusqlite::Connection::open(self.data_dir().join("events.db")).unwrap();
+        assent_store::partition::attach_all(&conn, &self.data_dir()).unwrap();
+        conn
     }
 
     pub fn count(&self, sql: &str) -> i64 {
