@@ -26,7 +26,9 @@ fresh_store() {
 # The collector's CPU time per stored event so far (its own measure of how costly the events are).
 collector_cpu() {
   local events
-  events=$(sqlite3 "$dir/data/events.db" 'select count(*) from events')
+  # Events live in one SQLite file per day of receipt.
+  events=$(for f in "$dir"/data/events/*.db; do sqlite3 "$f" 'select count(*) from events'; done |
+    awk '{ n += $1 } END { print n + 0 }')
   awk -v n="$events" '{ printf "  collector: %.1f us of CPU per stored event (%d events)\n", 1e6 * ($14 + $15) / 100 / n, n }' "/proc/$pid/stat"
 }
 
