@@ -53,7 +53,8 @@ pub(crate) struct Shared {
     closing: AtomicBool,
     /// Wakes the batching task: events to send, a request done, a flush, a shutdown.
     wake: Notify,
-    /// Wakes flushes and calls waiting for room: events settled, the client closing.
+    /// Wakes flushes and calls waiting for room: batches taken, events settled, the client
+    /// closing.
     progress: Notify,
     pub counters: Counters,
     spool: Option<Mutex<Spool>>,
@@ -335,6 +336,10 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             // With every request slot taken, only a finished request can change anything.
             paused.or(s.queue.due_at().filter(|_| free))
         };
+        if !batches.is_empty() {
+            // Taking batches made room in the queue: calls waiting for it may go on.
+            shared.progress.notify_waiters();
+        }
         for batch in batches {
             sending.spawn(send::deliver(shared.clone(), batch));
         }
