@@ -2,9 +2,10 @@
 //! single-event or batched requests for a fixed time, then prints throughput and latency.
 //!
 //! Every event has a fresh `messageId`, so the collector does the full work (no dedup
-//! shortcut). `--ids ordered` (the default) numbers them per connection, which keeps the
-//! collector's unique index hot; `--ids random` sends UUID v4s, as browsers do, and measures
-//! what scattered keys cost the index. It runs on one thread on purpose: on a 2-core machine it shares the CPU with
+//! shortcut), and is what a consenting visitor's tracker sends: the visitor's `anonymousId`
+//! (a new visitor every 25 events), the time the event happened, a consent snapshot that grants
+//! `analytics`. `--ids ordered` (the default) numbers ids per connection; `--ids random` sends
+//! UUID v4s for message and visitor ids, as browsers do. It runs on one thread on purpose: on a 2-core machine it shares the CPU with
 //! the collector, and that cost is part of the figure, as the benchmark asks.
 
 use std::time::{Duration, Instant};
@@ -58,18 +59,55 @@ struct Args {
     warmup: u64,
 }
 
-fn event(id: &str) -> String {
+/// One event as a consenting visitor's tracker sends it: the visitor's id, the time the event
+/// happened (a retry would carry the same), a session.
+fn event(id: &str, visitor: &str, timestamp: &str) -> String {
     format!(
         concat!(
-            r#"{{"type":"track","event":"Product Viewed","messageId":"{id}","anonymousId":"a-{id}","#,
-            r#""sessionId":1763800000000,"sequence":7,"timestamp":"2026-11-22T10:00:00.000Z","#,
+            r#"{{"type":"track","event":"Product Viewed","messageId":"{id}","anonymousId":"{visitor}","#,
+            r#""sessionId":1763800000000,"sequence":7,"timestamp":"{timestamp}","#,
             r#""properties":{{"sku":"G-32","price":18.99,"currency":"EUR","category":"Games"}},"#,
             r#""context":{{"consent":{{"id":"c-1","state":{{"analytics":"granted"}},"revision":3}},"#,
             r#""page":{{"path":"/shop/g-32","url":"https://shop.example/shop/g-32"}},"#,
             r#""userAgent":"Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0","locale":"fr-FR"}}}}"#
         ),
-        id = id
+        id = id,
+        visitor = visitor,
+        timestamp = timestamp,
     )
+}
+
+/// Events a visitor sends before the next one takes over its connection.
+const EVENTS_PER_VISITOR: u64 = 25;
+
+/// The current time as trackers send it: ISO 8601 with milliseconds, UTC.
+fn now_iso() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64;
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
+}
+
+/// Year, month, day of a day count since 1970 (Howard Hinnant's civil-from-days).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 struct Worker {
@@ -98,24 +136,30 @@ async fn worker(args: Arc<Args>, n: usize, warm_until: Instant, stop_at: Instant
         Mode::Batch => ("/v1/batch", args.batch_size),
     };
     let mut seq = 0u64;
+    let mut visitor = String::new();
     loop {
         let now = Instant::now();
         if now >= stop_at {
             break;
         }
-        let mut ids = (0..per_request).map(|_| {
+        let timestamp = now_iso();
+        let mut events = (0..per_request).map(|_| {
+            if seq.is_multiple_of(EVENTS_PER_VISITOR) {
+                visitor = match args.ids {
+                    Ids::Ordered => format!("v{n}-{seq}"),
+                    Ids::Random => uuid::Uuid::new_v4().to_string(),
+                };
+            }
             seq += 1;
-            match args.ids {
+            let id = match args.ids {
                 Ids::Ordered => format!("w{n}-{seq}-{}", warm_until.elapsed().as_nanos()),
                 Ids::Random => uuid::Uuid::new_v4().to_string(),
-            }
+            };
+            event(&id, &visitor, &timestamp)
         });
         let body = match args.mode {
-            Mode::Single => event(&ids.next().unwrap()),
-            Mode::Batch => format!(
-                "{{\"batch\":[{}]}}",
-                ids.map(|id| event(&id)).collect::<Vec<_>>().join(",")
-            ),
+            Mode::Single => events.next().unwrap(),
+            Mode::Batch => format!("{{\"batch\":[{}]}}", events.collect::<Vec<_>>().join(",")),
         };
         let req = Request::post(path)
             .header("host", &args.addr)

@@ -35,6 +35,8 @@ pub struct Settings {
     /// Where the store keeps its secret keys, when not `data_dir/keys` (see
     /// [`Settings::keys_dir`]).
     pub keys_dir: Option<PathBuf>,
+    /// How long a retried event is recognised as a duplicate, at least.
+    pub dedupe_window: std::time::Duration,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the socket's peer is the client.
     pub trusted_proxies: Vec<IpNet>,
     pub web: WebSettings,
@@ -216,6 +218,7 @@ struct StoreSection {
     busy_timeout_ms: Option<u64>,
     retention_sweep_minutes: Option<u32>,
     keys_dir: Option<PathBuf>,
+    dedupe_window: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -414,6 +417,7 @@ impl Checker<'_> {
         };
         let projects = self.projects(file.projects);
         let http = self.http(&file.http);
+        let dedupe_window = self.dedupe_window(file.store.dedupe_window.as_ref());
         let trusted_proxies = file
             .trusted_proxies
             .iter()
@@ -435,6 +439,7 @@ impl Checker<'_> {
         Settings {
             listen,
             keys_dir: file.store.keys_dir,
+            dedupe_window,
             data_dir: file.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             durability: match file.store.durability {
                 Some(DurabilityName::Normal) => Durability::Normal,
@@ -462,6 +467,31 @@ impl Checker<'_> {
             },
             http,
             projects,
+        }
+    }
+
+    /// `"7d"` or `"36h"`: from one hour to 90 days.
+    fn dedupe_window(&mut self, value: Option<&Spanned<String>>) -> std::time::Duration {
+        const DEFAULT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+        let Some(value) = value else {
+            return DEFAULT;
+        };
+        let text = value.get_ref().trim();
+        let hours = match text.char_indices().last() {
+            Some((at, 'd')) => text[..at].trim().parse::<u64>().ok().map(|d| d * 24),
+            Some((at, 'h')) => text[..at].trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        match hours {
+            Some(h) if (1..=90 * 24).contains(&h) => std::time::Duration::from_secs(h * 3600),
+            _ => {
+                self.problem(
+                    Some(value.span()),
+                    format!("`dedupe_window = {text:?}` is not a duration from 1h to 90d"),
+                    "write a number of days or hours, e.g. dedupe_window = \"7d\" (the default) or \"36h\"",
+                );
+                DEFAULT
+            }
         }
     }
 

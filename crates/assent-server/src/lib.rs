@@ -38,7 +38,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use assent_core::{EventType, Limits};
-use assent_store::{ReplayStore, SqliteStore, Store, StoreError, StoreOptions};
+use assent_store::{SqliteStore, Store, StoreError, StoreOptions};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, Method};
 use axum::routing::{any, get, post};
@@ -63,10 +63,6 @@ pub struct AppInner {
     pub limits: Limits,
     pub trusted_proxies: Vec<assent_core::client_address::IpNet>,
     pub visitor_salts: Arc<VisitorSalts>,
-    /// The store itself, for privacy operations (`/v1/admin`).
-    pub sqlite: Arc<SqliteStore>,
-    /// Session-replay chunks (`replays.db`), kept by the same store.
-    pub replays: Arc<ReplayStore>,
     demo_write_key: Option<String>,
 }
 
@@ -95,7 +91,7 @@ pub const SNOWPLOW_ANONYMOUS_HEADER: &str = "sp-anonymous";
 /// Builds the routes over an already-open store.
 pub fn router(
     settings: &Settings,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     visitor_salts: Arc<VisitorSalts>,
     metrics: Arc<Metrics>,
 ) -> Router {
@@ -113,9 +109,7 @@ pub fn router(
     let limits = Limits::default();
     let app = App(Arc::new(AppInner {
         projects,
-        store: store.clone(),
-        replays: store.replays(),
-        sqlite: store,
+        store,
         metrics,
         limits,
         trusted_proxies: settings.trusted_proxies.clone(),
@@ -221,7 +215,7 @@ pub async fn serve(
 /// A collector whose store is open: ready to serve as soon as it is given a listener.
 pub struct Collector {
     settings: Settings,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
 }
 
@@ -233,7 +227,7 @@ impl Collector {
             let metrics = metrics.clone();
             Box::new(move |stats: &assent_store::CommitStats| metrics.committed(stats))
         };
-        let store = Arc::new(SqliteStore::open(
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(
             &settings.data_dir,
             StoreOptions {
                 durability: settings.durability,
@@ -241,6 +235,7 @@ impl Collector {
                 on_commit: Some(on_commit),
                 busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
                 keys_dir: Some(settings.keys_dir()),
+                dedupe_window: settings.dedupe_window,
                 ..StoreOptions::default()
             },
         )?);
@@ -277,7 +272,7 @@ impl Collector {
         );
         let app = router(&self.settings, self.store.clone(), salts, self.metrics);
         // Deletions accepted before a crash or a stop are finished now.
-        let unfinished = self.store.unfinished_deletions()?;
+        let unfinished = self.store.unfinished_deletions().await?;
         if !unfinished.is_empty() {
             tracing::info!(jobs = unfinished.len(), "resuming unfinished deletions");
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use assent_store::retention::{NothingExpired, RetentionRule};
-use assent_store::SqliteStore;
+use assent_store::Store;
 
 use crate::config::ProjectSettings;
 
@@ -30,7 +30,7 @@ pub fn rules(projects: &[ProjectSettings]) -> Vec<RetentionRule> {
 /// Starts the sweeper; `None` when it is off (`retention_sweep_minutes = 0`) or no project
 /// has a rule. The first sweep runs at once.
 pub fn start(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     projects: &[ProjectSettings],
     minutes: u32,
 ) -> Option<tokio::task::JoinHandle<()>> {
@@ -43,7 +43,12 @@ pub fn start(
         loop {
             every.tick().await;
             match store
-                .run_retention(rules.clone(), crate::now_ms(), ACTOR, NothingExpired::Skip)
+                .run_retention(
+                    rules.clone(),
+                    crate::now_ms(),
+                    ACTOR.to_string(),
+                    NothingExpired::Skip,
+                )
                 .await
             {
                 Ok(report) => tracing::info!(?report, "retention sweep done"),

@@ -1,19 +1,25 @@
-//! Privacy operations at scale (issue 5): with 5 million events from 100 000 subjects in the
-//! store, how long do deleting one subject and exporting one subject take?
+//! Privacy operations at scale: with 50 million events of 500 000 subjects spread over a year
+//! of daily partitions, how long do exporting one subject and deleting one subject take? And
+//! how long does retention take to drop one partition of 5 million events?
 //!
-//! The store is filled directly (batched inserts into a fresh store file, much faster than
-//! HTTP), then subjects are deleted and exported through the very functions the server and
-//! the CLI call: `SqliteStore::delete_subject` (on the writer, with the WAL checkpoint after
-//! it) and `export::export_subject` (on a reader, streamed).
+//! The partitions are filled directly (bulk inserts into each day's file, much faster than
+//! HTTP) and given their subject indexes as the indexer would, then subjects are exported and
+//! deleted through the store seam, exactly as the server and the CLI call it.
 //!
-//!   cargo run --release -p assent-store --example privacy_scale -- [events] [subjects] [dir]
+//!   cargo run --release -p assent-store --example privacy_scale -- [events] [subjects] [days] [dir]
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use assent_store::deletion::DeletionRequest;
-use assent_store::{export, SqliteStore, StoreOptions};
+use assent_store::partition::{self, PartitionDay};
+use assent_store::retention::{NothingExpired, RetentionRule};
+use assent_store::{SqliteStore, Store, StoreOptions};
 use rusqlite::{params, Connection};
+
+const DAY: i64 = 86_400_000;
+const PAYLOAD: &str = r#"{"properties":{"path":"/pricing","total":42.5},"context":{"page":{"url":"https://shop.example/pricing"},"userAgent":"Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"}}"#;
 
 /// Counts bytes instead of keeping them: an export's size without holding it.
 struct Counting(u64);
@@ -28,156 +34,140 @@ impl Write for Counting {
     }
 }
 
-fn fill(path: &std::path::Path, events: u64, subjects: u64) -> rusqlite::Result<()> {
-    let mut conn = Connection::open(path)?;
+fn anonymous_id(s: u64) -> String {
+    format!("anon-{s:07}-5f1c")
+}
+
+fn user_id(s: u64) -> String {
+    format!("user-{s:07}@example.org")
+}
+
+/// Fills one day's partition with `events` events spread over `subjects`, starting at
+/// subject `first` (so each subject comes back on several days, as visitors do).
+fn fill_day(
+    dir: &Path,
+    day: PartitionDay,
+    events: u64,
+    subjects: u64,
+    first: u64,
+) -> rusqlite::Result<()> {
+    // Made by the store's own code, then filled on a connection of our own.
+    let conn = Connection::open(day.path(dir))?;
     conn.pragma_update(None, "synchronous", "OFF")?;
-    conn.pragma_update(None, "cache_size", -512_000)?;
-    let per_subject = events / subjects;
-    let day = 86_400_000i64;
-    let start = 1_780_000_000_000i64;
-    let tx = conn.transaction()?;
+    conn.pragma_update(None, "cache_size", -256_000)?;
+    conn.execute_batch("BEGIN")?;
     {
-        let mut event = tx.prepare(
-            "INSERT INTO events (project, message_id, type, event, anonymous_id, user_id,
-                 session_id, sequence, timestamp, received_at, ip, payload, visitor_hash)
-             VALUES ('bench', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, '203.0.113.0', ?9, ?10)",
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO events (project, message_id, dedupe_ts, type, event, anonymous_id,
+                 user_id, timestamp, received_at, ip, visitor_hash, payload)
+             VALUES ('bench', ?1, ?2, 'track', 'Viewed', ?3, ?4, ?2, ?2, '203.0.113.0', ?5, ?6)",
         )?;
-        let mut link = tx.prepare(
-            "INSERT INTO identity_links (project, anonymous_id, user_id, first_seen)
-             VALUES ('bench', ?1, ?2, ?3)",
-        )?;
-        let mut ledger = tx.prepare(
-            "INSERT INTO consent_ledger (project, consent_id, anonymous_id, user_id, entry, previous_hash, hash)
-             VALUES ('bench', ?1, ?2, NULL, ?3, ?4, ?4)",
-        )?;
-        // Events interleave subjects, as real traffic does: subject s's n-th event is row
-        // n * subjects + s, so one subject's rows are spread over the whole file.
-        for n in 0..per_subject {
-            for s in 0..subjects {
-                let anon = format!("anon-{s:06}-5f1c");
-                let user = format!("user-{s:06}@example.org");
-                let at = start + (n as i64) * (30 * day / per_subject as i64) + s as i64;
-                let login = per_subject * 4 / 5;
-                let (kind, name, anonymous_id, user_id) = match n {
-                    n if n < login => ("page", "Pricing", Some(anon.as_str()), None),
-                    n if n == login => ("identify", "", Some(anon.as_str()), Some(user.as_str())),
-                    _ => ("track", "Order Completed", None, Some(user.as_str())),
-                };
-                event.execute(params![
-                    format!("m-{s}-{n}"),
-                    kind,
-                    (!name.is_empty()).then_some(name),
-                    anonymous_id,
-                    user_id,
-                    at - 60_000,
-                    n as i64,
-                    at,
-                    r#"{"properties":{"path":"/pricing","total":42.5,"currency":"EUR"},"context":{"library":{"name":"@assent/browser","version":"0.1.0"},"page":{"url":"https://shop.example/pricing","referrer":"https://search.example/"},"userAgent":"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"}}"#,
-                    format!("{:032x}", s * 7919 + n),
-                ])?;
-                if n == login {
-                    link.execute(params![anon, user, at])?;
-                }
-                if n == 0 {
-                    let entry = format!(
-                        r#"{{"consent_id":"c-{s}","anonymous_id_digest":null,"user_id_digest":null,"states":"{{\"analytics\":\"granted\"}}","revision":"1","source":"banner","at_ms":{at},"message_id":"m-{s}-0"}}"#
-                    );
-                    ledger.execute(params![format!("c-{s}"), anon, entry, format!("{s:064x}")])?;
-                }
-            }
-            if (n + 1) % 10 == 0 {
-                eprint!("\rfilled {} of {events} events", (n + 1) * subjects);
-            }
+        for n in 0..events {
+            let s = (first + n) % subjects;
+            let at = day.start_ms() + (n as i64 * DAY / events as i64);
+            // A third of the events come after a login, with both ids.
+            let user = (n % 3 == 0).then(|| user_id(s));
+            insert.execute(params![
+                format!("m-{}-{n}", day.0),
+                at,
+                anonymous_id(s),
+                user,
+                format!("{:032x}", s),
+                PAYLOAD
+            ])?;
         }
     }
-    tx.commit()?;
-    eprintln!();
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
-    // The load ran without syncs; flush it now, or the first timed commit would pay for
-    // writing gigabytes of the load's dirty pages back to the disk.
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    Ok(())
+    conn.execute_batch(&format!(
+        "INSERT OR IGNORE INTO hours (hour) SELECT DISTINCT dedupe_ts / 3600000 FROM events;
+         INSERT OR REPLACE INTO projects (project, events) VALUES ('bench', {events});
+         COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"
+    ))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let events: u64 = args.get(1).map_or(Ok(5_000_000), |a| a.parse())?;
-    let subjects: u64 = args.get(2).map_or(Ok(100_000), |a| a.parse())?;
+    let events: u64 = args.get(1).map_or(Ok(50_000_000), |a| a.parse())?;
+    let subjects: u64 = args.get(2).map_or(Ok(500_000), |a| a.parse())?;
+    let days: u64 = args.get(3).map_or(Ok(365), |a| a.parse())?;
     let temp = tempfile::tempdir()?;
     let dir = args
-        .get(3)
+        .get(4)
         .map_or_else(|| temp.path().to_path_buf(), std::path::PathBuf::from);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
 
-    let path = dir.join(SqliteStore::FILE);
+    // A year of partitions ending two days ago (all closed, so all indexed), and today's.
+    let today = PartitionDay::of_ms(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis() as i64,
+    );
     let started = Instant::now();
-    if path.exists() {
-        eprintln!("reusing the store in {}", dir.display());
+    if partition::list(&dir).is_empty() {
+        let store = SqliteStore::open(&dir, StoreOptions::default())?;
+        let per_day = events / days;
+        let per_day_subjects = subjects / 30; // a subject comes back about once a month
+        for d in 0..days {
+            let day = PartitionDay(today.0 - 2 - d as i64);
+            partition::create(&dir, day)?;
+            fill_day(&dir, day, per_day, subjects, d * per_day_subjects)?;
+            eprint!("\rfilled {} of {days} days", d + 1);
+        }
+        eprintln!();
+        let indexed = store.index_closed_partitions();
+        store.close();
+        eprintln!("indexed {indexed} partitions");
     } else {
-        // A fresh store: schema, key, then closed for the bulk load.
-        SqliteStore::open(&dir, StoreOptions::default())?.close();
-        fill(&path, events, subjects)?;
+        eprintln!("reusing the store in {}", dir.display());
     }
-    let size = std::fs::metadata(&path)?.len();
+    let bytes: u64 = partition::list(&dir)
+        .iter()
+        .map(|d| std::fs::metadata(d.path(&dir)).map_or(0, |m| m.len()))
+        .sum();
     println!(
-        "store: {events} events of {subjects} subjects ({} per subject), {:.1} GB, filled in {:.0} s",
-        events / subjects,
-        size as f64 / 1e9,
+        "store: {events} events of {subjects} subjects over {} daily partitions, {:.1} GB, made in {:.0} s",
+        partition::list(&dir).len(),
+        bytes as f64 / 1e9,
         started.elapsed().as_secs_f64()
     );
 
     let store = SqliteStore::open(&dir, StoreOptions::default())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let reader = store.reader()?;
-    let t = Instant::now();
-    runtime.block_on(store.compact())?;
-    println!(
-        "first checkpoint and vacuum after opening: {:.1} ms",
-        t.elapsed().as_secs_f64() * 1000.0
-    );
     let picks = [
         13_579u64, 42_000, 77_777, 99_999, 1, 24_680, 55_555, 86_420, 31_415,
     ];
     let mut export_ms = Vec::new();
     let mut delete_ms = Vec::new();
     for (i, s) in picks.iter().enumerate() {
-        // A reused store (fourth argument) gets other subjects on each run.
         let s = (s + std::process::id() as u64) % subjects;
-        // Export by the user id: the anonymous events before login come through the graph.
         let mut out = Counting(0);
         let t = Instant::now();
-        let (_, counts) = export::export_subject(
-            &reader,
-            "bench",
-            &format!("user-{s:06}@example.org"),
-            0,
-            &mut out,
-        )?;
+        let (_, counts) = store.write_export("bench", &user_id(s), 0, &mut out)?;
         export_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         println!(
             "export subject {s}: {:.1} ms, {} events, {} bytes",
             export_ms[i], counts["events"], out.0
         );
 
-        // Delete another subject by its anonymous id, through the writer, WAL checkpoint included.
         let victim = (s + subjects / 2) % subjects;
         let t = Instant::now();
-        let job = runtime.block_on(store.delete_subject(DeletionRequest {
-            job_id: format!(
-                "bench-{i}-{}",
-                t.elapsed().as_nanos() ^ std::process::id() as u128
-            ),
-            project: "bench".into(),
-            id: format!("anon-{victim:06}-5f1c"),
-            actor: "bench".into(),
-        }))?;
+        let job = runtime.block_on(async {
+            let id = format!("bench-{i}-{}", std::process::id());
+            store
+                .accept_deletion(DeletionRequest {
+                    job_id: id.clone(),
+                    project: "bench".into(),
+                    id: anonymous_id(victim),
+                    actor: "bench".into(),
+                })
+                .await?;
+            store.run_deletion(id).await
+        })?;
         delete_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         println!(
             "delete subject {victim}: {:.1} ms, {:?}",
-            delete_ms[i], job.counts
+            delete_ms[i],
+            job.map(|j| j.counts)
         );
     }
     export_ms.sort_by(f64::total_cmp);
@@ -191,14 +181,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         delete_ms[delete_ms.len() - 1],
         picks.len()
     );
-    let plan: Vec<String> = reader
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT id FROM events WHERE user_id IN (SELECT value FROM json_each(?1)) AND project = ?2",
-        )?
-        .query_map(params!["[\"x\"]", "bench"], |r| r.get::<_, String>(3))?
-        .collect::<Result<_, _>>()?;
-    println!("plan (events by user id): {}", plan.join(" / "));
-    drop(reader);
+    store.close();
+
+    // Retention of one big partition: a day of 5 million events, past its period.
+    let big = PartitionDay(today.0 - 400);
+    partition::create(&dir, big)?;
+    fill_day(&dir, big, 5_000_000, subjects, 0)?;
+    let size = std::fs::metadata(big.path(&dir))?.len();
+    let store = SqliteStore::open(&dir, StoreOptions::default())?;
+    let rules = vec![RetentionRule {
+        project: "bench".into(),
+        events_days: Some(395),
+        consent_days: None,
+        replays_days: None,
+        identity_links_days: None,
+    }];
+    let now = today.start_ms() + DAY / 2;
+    let t = Instant::now();
+    let report =
+        runtime.block_on(store.run_retention(rules, now, "bench".into(), NothingExpired::Skip))?;
+    println!(
+        "RESULT retention of a {:.1} GB partition of 5000000 events: {:.1} ms ({:?})",
+        size as f64 / 1e9,
+        t.elapsed().as_secs_f64() * 1000.0,
+        report.projects.get("bench")
+    );
     store.close();
     Ok(())
 }

@@ -19,12 +19,18 @@ use crate::subjects::{self, Subject};
 /// Why an export stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("cannot read the store: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
     #[error("a stored replay chunk cannot be read: {0}")]
     DamagedReplay(String),
+}
+
+impl From<rusqlite::Error> for ExportError {
+    fn from(e: rusqlite::Error) -> ExportError {
+        ExportError::Store(e.into())
+    }
 }
 
 /// The items of one JSON array, written as they are given.

@@ -186,8 +186,14 @@ pub enum LedgerError {
     Broken(#[from] BrokenLink),
     #[error("entry {id} is not a readable ledger entry: {reason}")]
     Unreadable { id: i64, reason: String },
-    #[error("cannot read the ledger: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> LedgerError {
+        LedgerError::Store(e.into())
+    }
 }
 
 /// Walks the whole chain in order and reports the first link that does not hold.

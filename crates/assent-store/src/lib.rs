@@ -37,6 +37,7 @@
 //! ```
 
 mod ack;
+mod audience;
 pub mod audit;
 mod checkpointer;
 pub mod chunk_encoding;
@@ -53,6 +54,8 @@ pub mod replays;
 pub mod retention;
 pub mod schema;
 mod sqlite;
+mod sqlite_seam;
+mod store;
 mod subject_hash;
 pub mod subjects;
 mod suppression;
@@ -60,10 +63,8 @@ mod syncer;
 mod wal_limit;
 mod writer;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use assent_core::StoredEvent;
 use thiserror::Error;
 
 pub use ack::Ack;
@@ -71,6 +72,7 @@ pub use chunk_encoding::{inflate_chunk, ChunkEncoding, InflateError};
 pub use ledger::{verify_ledger, LedgerError};
 pub use replays::{NewChunk, ReplaySession, ReplayStore, Stored, StoredChunk};
 pub use sqlite::{CommitHook, Durability, SqliteStore, StoreOptions};
+pub use store::{Store, StoreFuture, VisitorDay};
 pub use subject_hash::SubjectHasher;
 
 /// Milliseconds since 1970, by the system clock.
@@ -79,23 +81,6 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     since_epoch.as_millis() as i64
-}
-
-/// What the collector needs from a store.
-pub trait Store: Send + Sync + 'static {
-    /// Queues events for durable commit. The returned [`Ack`] resolves once they are on disk;
-    /// an immediate `Err` means the store cannot take them now (the client should retry).
-    fn append(
-        &self,
-        project: Arc<str>,
-        events: Vec<StoredEvent>,
-    ) -> Result<Ack<AppendReport>, StoreError>;
-
-    /// Proves the store can commit right now, through the same path as events.
-    fn probe(&self) -> Result<Ack<()>, StoreError>;
-
-    /// Events accepted but not yet committed.
-    fn queue_depth(&self) -> usize;
 }
 
 /// The result of one append, once durable.
@@ -126,4 +111,6 @@ pub enum StoreError {
     Commit(String),
     #[error("cannot open the store at {path}: {reason}")]
     Open { path: String, reason: String },
+    #[error("the store cannot be read right now: {0}")]
+    Read(String),
 }

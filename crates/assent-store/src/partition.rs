@@ -118,9 +118,11 @@ CREATE INDEX IF NOT EXISTS events_by_anonymous_id ON events (anonymous_id, proje
 CREATE INDEX IF NOT EXISTS events_by_user ON events (user_id, project) WHERE user_id IS NOT NULL;
 ";
 
-/// Creates the partition file of `day` if it does not exist yet. Done on a connection of its
-/// own, before the file is attached: the file's settings must precede its first table.
-pub(crate) fn create(data_dir: &Path, day: PartitionDay) -> rusqlite::Result<PathBuf> {
+/// Creates the partition file of `day` if it does not exist yet (the store does it when it
+/// first writes to a day; tools that fill partitions in bulk call it too). Done on a
+/// connection of its own, before the file is attached: the file's settings must precede its
+/// first table.
+pub fn create(data_dir: &Path, day: PartitionDay) -> rusqlite::Result<PathBuf> {
     let path = day.path(data_dir);
     if path.exists() {
         return Ok(path);

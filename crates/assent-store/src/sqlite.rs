@@ -1,13 +1,12 @@
 //! The embedded store: one SQLite file in WAL mode, one writer thread doing group commit.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use assent_core::StoredEvent;
 use rusqlite::{Connection, OpenFlags, Transaction};
 
 use crate::checkpointer::{CheckpointTurn, Checkpointer};
@@ -22,7 +21,7 @@ use crate::suppression::Suppression;
 use crate::syncer::{Delivery, Syncer};
 use crate::wal_limit::WalLimit;
 use crate::writer::{wal_of, ActiveFiles, Job, Maintenance, Writer, WriterState};
-use crate::{legacy_events, schema, Ack, AppendReport, CommitStats, Store, StoreError};
+use crate::{legacy_events, schema, Ack, CommitStats, StoreError};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,7 +79,7 @@ pub struct SqliteStore {
     replays: Arc<ReplayStore>,
     jobs: SyncSender<Job>,
     capacity: usize,
-    waiting_events: Arc<AtomicUsize>,
+    pub(crate) waiting_events: Arc<AtomicUsize>,
     writer: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Checkpointer,
     indexer: Indexer,
@@ -284,12 +283,7 @@ impl SqliteStore {
     /// A read-only connection, for queries that must not hold up the writer.
     /// `replays.db` is attached (read-only too), so an export reads both in one snapshot.
     pub fn reader(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        if let Some(dir) = self.path.parent() {
-            replays::attach(&conn, dir)?;
-        }
-        Ok(conn)
+        read_connection(&self.path, &self.dir)
     }
 
     /// Commits everything already queued, then stops the writer. Appends after this fail with
@@ -305,44 +299,13 @@ impl SqliteStore {
         }
     }
 
-    fn submit(&self, job: Job) -> Result<(), StoreError> {
+    pub(crate) fn submit(&self, job: Job) -> Result<(), StoreError> {
         self.jobs.try_send(job).map_err(|e| match e {
             TrySendError::Full(_) => StoreError::QueueFull {
                 capacity: self.capacity,
             },
             TrySendError::Disconnected(_) => StoreError::Closed,
         })
-    }
-}
-
-impl Store for SqliteStore {
-    fn append(
-        &self,
-        project: Arc<str>,
-        events: Vec<StoredEvent>,
-    ) -> Result<Ack<AppendReport>, StoreError> {
-        let (ack, answer) = Ack::channel();
-        let count = events.len();
-        self.waiting_events.fetch_add(count, Ordering::Relaxed);
-        self.submit(Job::Append {
-            project,
-            events,
-            ack,
-        })
-        .inspect_err(|_| {
-            self.waiting_events.fetch_sub(count, Ordering::Relaxed);
-        })?;
-        Ok(answer)
-    }
-
-    fn probe(&self) -> Result<Ack<()>, StoreError> {
-        let (ack, answer) = Ack::channel();
-        self.submit(Job::Probe { ack })?;
-        Ok(answer)
-    }
-
-    fn queue_depth(&self) -> usize {
-        self.waiting_events.load(Ordering::Relaxed)
     }
 }
 
@@ -369,5 +332,13 @@ fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connecti
     // Deleted rows (subject deletion, retention) are overwritten with zeros, not just unlinked.
     conn.pragma_update(None, "secure_delete", "ON")?;
     schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// A read-only connection to `events.db` at `path`, with `replays.db` of `dir` attached.
+pub(crate) fn read_connection(path: &Path, dir: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    replays::attach(&conn, dir)?;
     Ok(conn)
 }

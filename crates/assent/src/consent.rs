@@ -4,9 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use assent_server::config;
-use assent_store::SqliteStore;
 use clap::Subcommand;
-use rusqlite::{Connection, OpenFlags};
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -73,35 +71,22 @@ fn rotate_key(config: &std::path::Path, project: &str) -> ExitCode {
     }
 }
 
-/// The store of a configuration, opened read-only, or the exit code after saying why not.
-pub fn open_read_only(config: &std::path::Path) -> Result<Connection, ExitCode> {
-    let settings = config::load(config).map_err(|problems| {
-        eprint!("{problems}");
-        ExitCode::from(2)
-    })?;
-    let path = settings.data_dir.join(SqliteStore::FILE);
-    let conn =
-        Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
-            eprintln!("cannot open the store at {}: {e}", path.display());
-            ExitCode::from(2)
-        })?;
-    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
-    Ok(conn)
-}
-
 fn verify(config: &std::path::Path) -> ExitCode {
-    let conn = match open_read_only(config) {
-        Ok(conn) => conn,
-        Err(code) => return code,
+    let run = || -> Result<ExitCode, ExitCode> {
+        let settings = crate::privacy::settings(config)?;
+        let store = crate::privacy::open_store(&settings)?;
+        let verified = crate::privacy::block_on(store.verify_ledger());
+        store.close();
+        Ok(match verified {
+            Ok(n) => {
+                println!("consent ledger OK: {n} entries, every link holds");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("consent ledger BROKEN: {e}");
+                ExitCode::FAILURE
+            }
+        })
     };
-    match assent_store::verify_ledger(&conn) {
-        Ok(n) => {
-            println!("consent ledger OK: {n} entries, every link holds");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("consent ledger BROKEN: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    run().unwrap_or_else(|code| code)
 }

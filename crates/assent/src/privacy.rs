@@ -14,7 +14,7 @@ use assent_server::retention_sweeper;
 use assent_store::audit::{AuditAction, AuditEntry};
 use assent_store::deletion::DeletionRequest;
 use assent_store::retention::NothingExpired;
-use assent_store::{SqliteStore, StoreOptions};
+use assent_store::{SqliteStore, Store, StoreOptions};
 use clap::{Args, Subcommand};
 
 /// Which store and project a command works on.
@@ -44,7 +44,7 @@ pub enum RetentionCommand {
     },
 }
 
-fn settings(path: &Path) -> Result<Settings, ExitCode> {
+pub(crate) fn settings(path: &Path) -> Result<Settings, ExitCode> {
     config::load(path).map_err(|problems| {
         eprint!("{problems}");
         ExitCode::from(2)
@@ -73,22 +73,25 @@ fn project(settings: &Settings, asked: Option<&str>) -> Result<String, ExitCode>
     }
 }
 
-pub(crate) fn open_store(settings: &Settings) -> Result<SqliteStore, ExitCode> {
-    SqliteStore::open(
+/// The configuration's store, behind the store seam.
+pub(crate) fn open_store(settings: &Settings) -> Result<Box<dyn Store>, ExitCode> {
+    let store = SqliteStore::open(
         &settings.data_dir,
         StoreOptions {
             busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms.max(5000)),
             keys_dir: Some(settings.keys_dir()),
+            dedupe_window: settings.dedupe_window,
             ..StoreOptions::default()
         },
     )
     .map_err(|e| {
         eprintln!("assent: {e}");
         ExitCode::FAILURE
-    })
+    })?;
+    Ok(Box::new(store))
 }
 
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -115,10 +118,18 @@ pub fn forget(target: &Target, subject: &str) -> ExitCode {
             id: subject.to_string(),
             actor: target.actor.clone(),
         };
-        let outcome = block_on(store.delete_subject(request));
+        let job_id = request.job_id.clone();
+        let outcome = block_on(async {
+            store.accept_deletion(request).await?;
+            store.run_deletion(job_id).await
+        });
         store.close();
         match outcome {
-            Ok(job) => {
+            Ok(None) => {
+                eprintln!("assent: the deletion job vanished before it finished");
+                Ok(ExitCode::FAILURE)
+            }
+            Ok(Some(job)) => {
                 println!(
                     "deleted subject (hash {}) in project {}",
                     job.subject_hash.unwrap_or_default(),
@@ -153,18 +164,14 @@ pub fn export(target: &Target, subject: &str, out: &Path) -> ExitCode {
             ExitCode::from(2)
         })?;
         let mut writer = std::io::BufWriter::new(file);
-        let conn = store.reader().map_err(|e| {
-            eprintln!("cannot read the store: {e}");
-            ExitCode::FAILURE
-        })?;
-        let written =
-            assent_store::export::export_subject(&conn, &project, subject, now_ms(), &mut writer)
-                .and_then(|done| {
-                    let file = writer.into_inner().map_err(|e| e.into_error())?;
-                    file.sync_all()?;
-                    std::fs::rename(&partial, out)?;
-                    Ok(done)
-                });
+        let written = store
+            .write_export(&project, subject, now_ms(), &mut writer)
+            .and_then(|done| {
+                let file = writer.into_inner().map_err(|e| e.into_error())?;
+                file.sync_all()?;
+                std::fs::rename(&partial, out)?;
+                Ok(done)
+            });
         let code = match written {
             Ok((subject, counts)) => {
                 let summary: Vec<String> =
@@ -174,7 +181,7 @@ pub fn export(target: &Target, subject: &str, out: &Path) -> ExitCode {
                     actor: target.actor.clone(),
                     action: AuditAction::Export,
                     project,
-                    subject_hash: Some(store.subject_hasher().hash_subject(&subject.ids)),
+                    subject_hash: Some(store.subject_hash(&subject.ids)),
                     counts,
                 };
                 if let Err(e) = block_on(store.record_audit(entry)) {
@@ -219,15 +226,14 @@ pub fn retention(command: RetentionCommand) -> ExitCode {
         }
         let store = open_store(&settings)?;
         let report = if dry_run {
-            let conn = store.reader().map_err(|e| {
-                eprintln!("cannot read the store: {e}");
-                ExitCode::FAILURE
-            })?;
-            assent_store::retention::retention_preview(&conn, &rules, now_ms())
-                .map_err(|e| e.to_string())
+            block_on(store.retention_preview(rules.clone(), now_ms()))
         } else {
-            block_on(store.run_retention(rules.clone(), now_ms(), "cli", NothingExpired::Audit))
-                .map_err(|e| e.to_string())
+            block_on(store.run_retention(
+                rules.clone(),
+                now_ms(),
+                "cli".to_string(),
+                NothingExpired::Audit,
+            ))
         };
         store.close();
         let report = report.map_err(|e| {

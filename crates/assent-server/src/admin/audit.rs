@@ -1,6 +1,6 @@
 //! `GET /v1/admin/audit?limit=N`: the project's audit trail, newest first.
 
-use assent_store::audit::{list_audit, AuditEntry};
+use assent_store::audit::AuditEntry;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -40,8 +40,10 @@ pub async fn list(
             format!("limit must be from 1 to {MAX_LIMIT}"),
         ));
     }
-    let conn = app.sqlite.reader()?;
-    let entries: Vec<AuditLine> = list_audit(&conn, &admin.project.id, limit)?
+    let entries: Vec<AuditLine> = app
+        .store
+        .audit(admin.project.id.to_string(), limit)
+        .await?
         .into_iter()
         .map(|entry| AuditLine {
             at: iso_time(entry.at_ms),

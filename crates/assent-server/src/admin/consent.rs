@@ -31,8 +31,10 @@ pub async fn history(
         )
     })?;
     let subject = check_subject_id(subject, "subject")?;
-    let conn = app.sqlite.reader()?;
-    let entries = assent_store::export::consent_history(&conn, &admin.project.id, &subject)?
+    let entries = app
+        .store
+        .consent_history(admin.project.id.to_string(), subject)
+        .await?
         .into_iter()
         .map(|json| RawValue::from_string(json).map_err(|e| AdminError::Read(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;

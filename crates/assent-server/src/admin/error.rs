@@ -28,12 +28,6 @@ pub enum AdminError {
     Read(String),
 }
 
-impl From<rusqlite::Error> for AdminError {
-    fn from(e: rusqlite::Error) -> Self {
-        AdminError::Read(e.to_string())
-    }
-}
-
 impl From<assent_store::export::ExportError> for AdminError {
     fn from(e: assent_store::export::ExportError) -> Self {
         AdminError::Read(e.to_string())

@@ -23,15 +23,12 @@ pub async fn export(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AdminError> {
     let id = subject_id(id)?;
-    let conn = app.sqlite.reader()?;
     let project = admin.project.id.to_string();
     let runtime = tokio::runtime::Handle::current();
     let body = streamed(
         {
-            let project = project.clone();
-            move |out| {
-                assent_store::export::export_subject(&conn, &project, &id, crate::now_ms(), out)
-            }
+            let (project, store) = (project.clone(), app.store.clone());
+            move |out| store.write_export(&project, &id, crate::now_ms(), out)
         },
         move |written| {
             let Ok((subject, counts)) = written else {
@@ -42,11 +39,11 @@ pub async fn export(
                 actor: admin.actor,
                 action: AuditAction::Export,
                 project,
-                subject_hash: Some(app.sqlite.subject_hasher().hash_subject(&subject.ids)),
+                subject_hash: Some(app.store.subject_hash(&subject.ids)),
                 counts,
             };
             runtime.spawn(async move {
-                if let Err(e) = app.sqlite.record_audit(entry).await {
+                if let Err(e) = app.store.record_audit(entry).await {
                     tracing::error!(error = %e, "could not record an export in the audit trail");
                 }
             });

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use assent_store::audit::Counts;
-use assent_store::deletion::{self, DeletionJob, DeletionRequest};
+use assent_store::deletion::{DeletionJob, DeletionRequest};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -66,7 +66,7 @@ pub async fn delete(
 ) -> Result<(StatusCode, Json<JobStatus>), AdminError> {
     let id = subject_id(id)?;
     let job = uuid::Uuid::new_v4().to_string();
-    app.sqlite
+    app.store
         .accept_deletion(DeletionRequest {
             job_id: job.clone(),
             project: admin.project.id.to_string(),
@@ -87,7 +87,7 @@ fn run_in_background(
     app: &App,
     job: String,
 ) -> tokio::task::JoinHandle<Result<Option<DeletionJob>, assent_store::StoreError>> {
-    let store = app.sqlite.clone();
+    let store = app.store.clone();
     tokio::spawn(async move {
         let outcome = store.run_deletion(job.clone()).await;
         if let Err(e) = &outcome {
@@ -108,13 +108,9 @@ pub async fn job(
 
 /// A job of the token's project: jobs of other projects are not found.
 async fn status_of(app: &App, project: &str, job: &str) -> Result<JobStatus, AdminError> {
-    let (store, project, job) = (app.sqlite.clone(), project.to_string(), job.to_string());
-    tokio::task::spawn_blocking(move || {
-        let conn = store.reader()?;
-        deletion::deletion_job(&conn, &project, &job)?
-            .map(JobStatus::from)
-            .ok_or(AdminError::NotFound("deletion job"))
-    })
-    .await
-    .map_err(|e| AdminError::Read(e.to_string()))?
+    app.store
+        .deletion_job(project.to_string(), job.to_string())
+        .await?
+        .map(JobStatus::from)
+        .ok_or(AdminError::NotFound("deletion job"))
 }

@@ -7,7 +7,7 @@ use assent_store::audit::{AuditAction, AuditEntry, Counts};
 use assent_store::replays::MAX_INFLATED_CHUNK;
 use std::io::Write;
 
-use assent_store::{ReplaySession, ReplayStore};
+use assent_store::{ReplaySession, Store};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -16,7 +16,6 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::with_store;
 use crate::admin::error::AdminError;
 use crate::admin::Admin;
 use crate::json_query::JsonQuery;
@@ -71,9 +70,11 @@ pub async fn list(
     admin: Admin,
     JsonQuery(query): JsonQuery<ListQuery>,
 ) -> Result<Json<ReplayList>, AdminError> {
-    let project = admin.project.id.clone();
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let sessions = with_store(&app, move |store| store.sessions(&project, limit)).await?;
+    let sessions = app
+        .store
+        .replay_sessions(admin.project.id.to_string(), limit)
+        .await?;
     Ok(Json(ReplayList {
         replays: sessions.into_iter().map(SessionSummary::from).collect(),
     }))
@@ -92,38 +93,38 @@ pub async fn events(
         AdminError::invalid("session", "the session id in the path must be an integer")
     })?;
     let project = admin.project.id.to_string();
-    let (seqs, subject_ids) = with_store(&app, {
-        let project = project.clone();
-        move |store| {
-            let seqs = store.chunk_seqs(&project, session_id)?;
-            if seqs.is_empty() {
-                return Err(AdminError::NotFound("replay"));
-            }
-            Ok((seqs, store.subject_ids(&project, session_id)?))
-        }
-    })
-    .await?;
+    let seqs = app
+        .store
+        .replay_chunk_seqs(project.clone(), session_id)
+        .await?;
+    if seqs.is_empty() {
+        return Err(AdminError::NotFound("replay"));
+    }
+    let subject_ids = app
+        .store
+        .replay_subject_ids(project.clone(), session_id)
+        .await?;
     // Reading a replay is reading personal data: it leaves a trace, without any identifier.
-    app.sqlite
+    app.store
         .record_audit(AuditEntry {
             at_ms: crate::now_ms(),
             actor: admin.actor,
             action: AuditAction::ReplayView,
             project: project.clone(),
-            subject_hash: Some(app.sqlite.subject_hasher().hash_subject(&subject_ids)),
+            subject_hash: Some(app.store.subject_hash(&subject_ids)),
             counts: Counts::from([("chunks".to_string(), seqs.len() as u64)]),
         })
         .await?;
-    let store = app.replays.clone();
+    let store = app.store.clone();
     let body = streamed(
-        move |out| write_events(&store, &project, session_id, &seqs, out),
+        move |out| write_events(store.as_ref(), &project, session_id, &seqs, out),
         |_| {},
     );
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 fn write_events(
-    store: &ReplayStore,
+    store: &dyn Store,
     project: &str,
     session_id: i64,
     seqs: &[i64],
@@ -136,7 +137,7 @@ fn write_events(
     let mut first = true;
     for &seq in seqs {
         // A chunk deleted since the list was read (deletion, retention) is simply gone.
-        let Some(chunk) = store.chunk(project, session_id, seq)? else {
+        let Some(chunk) = store.replay_chunk(project, session_id, seq)? else {
             continue;
         };
         let inflated = chunk

@@ -15,7 +15,6 @@ use serde::Serialize;
 
 use super::error::ReplayError;
 use super::upload::{self, MAX_CHUNK_BYTES};
-use super::with_store;
 use crate::App;
 use crate::{ANONYMOUS_HEADER, SNOWPLOW_ANONYMOUS_HEADER};
 use assent_store::{NewChunk, Stored};
@@ -83,7 +82,7 @@ async fn store_chunk(
         data: body.to_vec(),
         inflated_bytes: upload.inflated_bytes,
     };
-    let stored = with_store(app, move |store| store.insert(&chunk)).await?;
+    let stored = app.store.insert_replay_chunk(chunk).await?;
     if stored == Stored::SessionFull {
         return Err(ReplayError::SessionFull {
             limit: assent_store::replays::MAX_INFLATED_SESSION,

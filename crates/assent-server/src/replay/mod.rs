@@ -9,7 +9,6 @@ mod error;
 mod ingest;
 mod upload;
 
-use assent_store::ReplayStore;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
@@ -43,18 +42,6 @@ pub fn routes(settings: &Settings, app: App) -> Router<App> {
             "/sdk/replay",
             ServeDir::new(&settings.web.replay_dir).not_found_service(missing_file),
         )
-}
-
-/// Runs a replay-store call on the blocking pool: SQLite calls block, and a big chunk or a
-/// long list must not hold up the async threads.
-async fn with_store<T: Send + 'static, E: From<assent_store::StoreError> + Send + 'static>(
-    app: &App,
-    call: impl FnOnce(&ReplayStore) -> Result<T, E> + Send + 'static,
-) -> Result<T, E> {
-    let store = app.replays.clone();
-    tokio::task::spawn_blocking(move || call(&store))
-        .await
-        .map_err(|e| E::from(assent_store::StoreError::Commit(e.to_string())))?
 }
 
 async fn playback_page() -> impl IntoResponse {
