@@ -53,12 +53,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let mut calls = 0u64;
                 while Instant::now() < stop_at {
                     // The load generator's event, as a backend would track it, with its kind of
-                    // ids: a new anonymousId per event, in order per producer (as the load
-                    // generator's are per connection), so both load the same indexes alike.
+                    // ids: a new visitor every 25 events, numbered in order per producer (as the
+                    // load generator's are per connection), so both load the store alike.
                     client
                         .track("Product Viewed")
                         .consent(&consent)
-                        .anonymous_id(format!("a-{p}-{calls}"))
+                        .anonymous_id(format!("a-{p}-{}", calls / 25))
                         .session_id(1_763_800_000_000)
                         .property("sku", "G-32")
                         .property("price", 18.99)
