@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# Ingest benchmark: a release collector with durable commits (synchronous=FULL, group commit)
-# on a fresh SQLite file, loaded by bench/loadgen on the same machine. Prints the figures:
-# single events and 50-event batches with ordered ids (the figures the targets are about),
-# then batches with random UUIDs, as browsers make them (what a B-tree pays for scattered keys).
+# Ingest benchmark: a release collector with durable commits (`durability = "full"`: the WAL is
+# fsynced before any `200`) on a fresh store, loaded by bench/loadgen on the same machine, and
+# the same loads against a bare axum + serde_json echo in the same run, for the ratio. Prints,
+# per mode: requests or events per second, latency, the collector's CPU time per event, and its
+# share of the echo's rate.
 #   bench/run-ingest.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 source bench/collector.sh
 start_collector
-echo "machine: $(nproc) cores, $(uname -r); collector and load generator share them"
-load() { target/release/assent-loadgen --addr "$addr" --write-key pk_bench --seconds "$seconds" "$@"; }
-load --mode single --connections 64
-load --mode batch --batch-size 50 --connections 32
-load --mode batch --batch-size 50 --connections 32 --ids random
-echo "stored events: $(sqlite3 "$dir/data/events.db" 'select count(*) from events')"
+start_echo
+echo "machine: $(nproc) cores, $(uname -r); collector, echo and load generator share them"
+load() { target/release/assent-loadgen --write-key pk_bench --seconds "$seconds" "$@"; }
+rate() { sed -n 's/.*: [0-9]* requests\/s, \([0-9]*\) events\/s.*/\1/p'; }
+mode() {
+  local name=$1; shift
+  local before events_before out echo_out
+  before=$(cpu_seconds "$pid"); events_before=$(stored_events)
+  out=$(load --addr "$addr" "$@")
+  local cpu events
+  cpu=$(awk -v a="$before" -v b="$(cpu_seconds "$pid")" 'BEGIN { print b - a }')
+  events=$(( $(stored_events) - events_before ))
+  echo_out=$(load --addr "$echo_addr" "$@")
+  echo "$name"
+  echo "  assent: $out"
+  echo "  echo:   $echo_out"
+  awk -v c="$cpu" -v n="$events" -v a="$(echo "$out" | rate)" -v e="$(echo "$echo_out" | rate)" \
+    'BEGIN { printf "  assent: %.1f us of CPU per event (%d events stored); %.0f%% of the echo\n", 1e6 * c / n, n, 100 * a / e }'
+}
+mode "single events, 64 connections" --mode single --connections 64
+mode "50-event batches, ordered ids" --mode batch --batch-size 50 --connections 32
+mode "50-event batches, random UUID v4 ids" --mode batch --batch-size 50 --connections 32 --ids random

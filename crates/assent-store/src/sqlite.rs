@@ -323,8 +323,9 @@ fn open_writer(path: &Path, options: &StoreOptions) -> rusqlite::Result<Connecti
     // NORMAL even for `Durability::Full`: the flush that makes a commit power-safe is done by
     // the syncer thread, off the writer's path (see syncer.rs).
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // 64 MB: keeps the indexes hot.
-    conn.pragma_update(None, "cache_size", -64_000)?;
+    // The main file holds the identity graph, the ledger and the privacy records: ingest
+    // reads it now and then (links it has not seen today) and writes it rarely.
+    conn.pragma_update(None, "cache_size", -2_000)?;
     // Checkpoints (copying the WAL back into the main file) run on their own thread: done by
     // the writer they would stall every commit behind them.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;

@@ -169,9 +169,10 @@ impl WriterState {
             return Ok(());
         }
         partition::attach(&self.conn, &self.dir, day)?;
-        let schema = day.schema();
+        // Ingest writes at the end of the partition's table and dedupe index: few pages are
+        // hot. A larger cache costs more than it saves, as SQLite walks all of it at commits.
         self.conn
-            .pragma_update(Some(&schema), "cache_size", -64_000)?;
+            .pragma_update(Some(&day.schema()), "cache_size", -4_000)?;
         self.attached.insert(day);
         self.dedupe.add_partition(day);
         self.active_files
@@ -336,6 +337,8 @@ impl Writer {
         // Events per partition and project, added to the partition's `projects` once.
         let mut counts: HashMap<(PartitionDay, Arc<str>), i64> = HashMap::new();
         let written = (|| {
+            // One prepared insert per partition for the whole group.
+            let mut inserts = HashMap::new();
             for job in group {
                 match job {
                     Job::Append {
@@ -360,7 +363,15 @@ impl Writer {
                                 day,
                                 key,
                             )?;
-                            let inserted = !elsewhere && insert(&tx, day, key, e)?;
+                            let inserted = !elsewhere && {
+                                let insert = match inserts.entry(day) {
+                                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                                    std::collections::hash_map::Entry::Vacant(v) => {
+                                        v.insert(tx.prepare_cached(&insert_sql(day))?)
+                                    }
+                                };
+                                insert_into(insert, key, e)?
+                            };
                             if inserted {
                                 report.inserted += 1;
                                 *counts.entry((day, project.clone())).or_insert(0) += 1;
@@ -404,6 +415,7 @@ impl Writer {
                     Job::Close | Job::Maintenance(_) => {}
                 }
             }
+            drop(inserts);
             for ((day, project), n) in &counts {
                 tx.prepare_cached(&format!(
                     "INSERT INTO {}.projects (project, events) VALUES (?1, ?2)
@@ -431,39 +443,41 @@ impl Writer {
     }
 }
 
-/// Stores one event in its partition; false when the partition holds its key already.
-fn insert(
-    tx: &Transaction,
-    day: PartitionDay,
+/// The insert of an event into the partition of `day`.
+fn insert_sql(day: PartitionDay) -> String {
+    format!(
+        "INSERT OR IGNORE INTO {}.events
+            (project, message_id, dedupe_ts, type, event, anonymous_id, user_id, group_id,
+             session_id, sequence, timestamp, sent_at, received_at, ip, visitor_hash, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        day.schema()
+    )
+}
+
+/// Stores one event with a partition's insert; false when the partition holds its key already.
+fn insert_into(
+    insert: &mut rusqlite::CachedStatement,
     key: Key,
     e: &StoredEvent,
 ) -> rusqlite::Result<bool> {
-    let inserted = tx
-        .prepare_cached(&format!(
-            "INSERT OR IGNORE INTO {}.events
-                (project, message_id, dedupe_ts, type, event, anonymous_id, user_id, group_id,
-                 session_id, sequence, timestamp, sent_at, received_at, ip, visitor_hash, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            day.schema()
-        ))?
-        .execute(params![
-            key.project,
-            key.message_id,
-            key.ts,
-            e.kind.as_str(),
-            e.name,
-            e.anonymous_id,
-            e.user_id,
-            e.group_id,
-            e.session_id,
-            e.sequence,
-            e.timestamp_ms,
-            e.sent_at_ms,
-            e.received_at_ms,
-            e.ip,
-            e.visitor_hash,
-            e.payload,
-        ])?;
+    let inserted = insert.execute(params![
+        key.project,
+        key.message_id,
+        key.ts,
+        e.kind.as_str(),
+        e.name,
+        e.anonymous_id,
+        e.user_id,
+        e.group_id,
+        e.session_id,
+        e.sequence,
+        e.timestamp_ms,
+        e.sent_at_ms,
+        e.received_at_ms,
+        e.ip,
+        e.visitor_hash,
+        e.payload,
+    ])?;
     Ok(inserted == 1)
 }
 
