@@ -32,7 +32,10 @@ impl Received {
 }
 
 /// An event as it is stored: indexed columns plus the canonical JSON `payload`.
-#[derive(Debug, Clone)]
+///
+/// It serialises (serde) so that a collector can hand processed events to another process
+/// (the ingest log of a scaled-out deployment) exactly as it would have stored them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredEvent {
     pub message_id: String,
     pub kind: EventType,

@@ -39,12 +39,40 @@ pub struct Settings {
     pub keys_dir: Option<PathBuf>,
     /// How long a retried event is recognised as a duplicate, at least.
     pub dedupe_window: std::time::Duration,
+    /// Where events and privacy records are kept: the embedded SQLite files, or a shared
+    /// PostgreSQL database (`[store] backend`, `url`).
+    pub store_backend: StoreBackend,
+    /// The ingest log collectors publish to and `assent sink` drains (`[queue]`), if any.
+    pub queue: Option<assent_nats::QueueOptions>,
+    /// Where the daily visitor salts are shared (`[visitor_salts]`).
+    pub visitor_salts: SaltsBackend,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the socket's peer is the client.
     pub trusted_proxies: Vec<IpNet>,
     pub web: WebSettings,
     /// Timeouts and the connection limit of the HTTP edge.
     pub http: crate::http_server::HttpLimits,
     pub projects: Vec<ProjectSettings>,
+}
+
+/// Where a collector keeps what it stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreBackend {
+    /// `data_dir/events.db` and its partitions: one collector per data directory.
+    Sqlite,
+    /// One database shared by any number of collectors and sinks.
+    Postgres { url: String },
+}
+
+/// Where a collector gets the day's visitor salt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaltsBackend {
+    /// Made by this process, kept in its memory only.
+    Memory,
+    /// Shared by every collector through a NATS key-value bucket kept in memory.
+    Nats {
+        servers: Vec<String>,
+        replicas: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +230,50 @@ struct FileConfig {
     http: HttpSection,
     #[serde(default)]
     projects: Vec<ProjectSection>,
+    queue: Option<QueueSection>,
+    visitor_salts: Option<SaltsSection>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum BackendName {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum QueueName {
+    Nats,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum SaltsName {
+    Memory,
+    Nats,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueSection {
+    backend: Spanned<QueueName>,
+    servers: Option<Spanned<Vec<Spanned<String>>>>,
+    stream: Option<Spanned<String>>,
+    consumer: Option<Spanned<String>>,
+    replicas: Option<Spanned<u32>>,
+    ack_wait_seconds: Option<Spanned<u64>>,
+    max_age_days: Option<Spanned<u32>>,
+    max_bytes: Option<Spanned<i64>>,
+    batch: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaltsSection {
+    backend: Spanned<SaltsName>,
+    servers: Option<Spanned<Vec<Spanned<String>>>>,
+    replicas: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -221,6 +293,8 @@ struct StoreSection {
     retention_sweep_minutes: Option<u32>,
     keys_dir: Option<PathBuf>,
     dedupe_window: Option<Spanned<String>>,
+    backend: Option<Spanned<BackendName>>,
+    url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -394,6 +468,12 @@ pub fn apply_env(
     if let Some(dir) = env("ASSENT_DATA_DIR") {
         settings.data_dir = dir.into();
     }
+    // The database password can stay out of the file.
+    if let (Some(url), StoreBackend::Postgres { .. }) =
+        (env("ASSENT_POSTGRES_URL"), &settings.store_backend)
+    {
+        settings.store_backend = StoreBackend::Postgres { url };
+    }
     Ok(())
 }
 
@@ -424,6 +504,7 @@ impl Checker<'_> {
                 DEFAULT_LISTEN.parse().expect("the default is an address")
             }),
         };
+        let store_backend = self.store_backend(&file.store);
         let queue_capacity = match file.store.queue_capacity {
             None => 4096,
             Some(n) if (1..=1_000_000).contains(n.get_ref()) => *n.get_ref() as usize,
@@ -439,6 +520,11 @@ impl Checker<'_> {
         let projects = self.projects(file.projects);
         let http = self.http(&file.http);
         let dedupe_window = self.dedupe_window(file.store.dedupe_window.as_ref());
+        let queue = file
+            .queue
+            .as_ref()
+            .and_then(|q| self.queue(q, &store_backend));
+        let visitor_salts = self.visitor_salts(file.visitor_salts.as_ref(), queue.as_ref());
         let trusted_proxies = file
             .trusted_proxies
             .iter()
@@ -461,6 +547,9 @@ impl Checker<'_> {
             listen,
             keys_dir: file.store.keys_dir,
             dedupe_window,
+            store_backend,
+            queue,
+            visitor_salts,
             data_dir: file.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             durability: match file.store.durability {
                 Some(DurabilityName::Normal) => Durability::Normal,
@@ -489,6 +578,205 @@ impl Checker<'_> {
             http,
             projects,
         }
+    }
+
+    /// `[store] backend` and `url`: SQLite unless PostgreSQL is asked for, with its URL.
+    fn store_backend(&mut self, store: &StoreSection) -> StoreBackend {
+        let backend = store.backend.as_ref().map(|b| *b.get_ref());
+        match (backend, &store.url) {
+            (Some(BackendName::Postgres), Some(url)) => {
+                let text = url.get_ref().trim();
+                let looks_right = text.starts_with("postgres://")
+                    || text.starts_with("postgresql://")
+                    || text.contains('=');
+                if !looks_right {
+                    self.problem(
+                        Some(url.span()),
+                        format!("`url = {text:?}` is not a PostgreSQL connection string"),
+                        "write url = \"postgres://assent@db.internal:5432/assent\" (or \"host=… user=… dbname=…\")",
+                    );
+                }
+                StoreBackend::Postgres {
+                    url: text.to_string(),
+                }
+            }
+            (Some(BackendName::Postgres), None) => {
+                self.problem(
+                    store.backend.as_ref().map(Spanned::span),
+                    "`backend = \"postgres\"` needs the database's address".into(),
+                    "add url = \"postgres://assent@db.internal:5432/assent\" to [store] (or set ASSENT_POSTGRES_URL)",
+                );
+                StoreBackend::Sqlite
+            }
+            (_, Some(url)) => {
+                self.problem(
+                    Some(url.span()),
+                    "`url` is set but the store is SQLite".into(),
+                    "add backend = \"postgres\" to [store], or remove url",
+                );
+                StoreBackend::Sqlite
+            }
+            (_, None) => StoreBackend::Sqlite,
+        }
+    }
+
+    /// `[queue]`: NATS servers and the stream's shape.
+    fn queue(
+        &mut self,
+        q: &QueueSection,
+        store: &StoreBackend,
+    ) -> Option<assent_nats::QueueOptions> {
+        if *store == StoreBackend::Sqlite {
+            self.problem(
+                Some(q.backend.span()),
+                "a [queue] needs a shared store for its sinks to write to".into(),
+                "set backend = \"postgres\" and url = \"postgres://…\" in [store], or remove [queue]",
+            );
+        }
+        let servers = self.nats_servers(q.servers.as_ref(), Some(q.backend.span()), "[queue]")?;
+        let mut options = assent_nats::QueueOptions::new(servers);
+        if let Some(replicas) = &q.replicas {
+            if !(1..=5).contains(replicas.get_ref()) {
+                self.problem(
+                    Some(replicas.span()),
+                    format!("`replicas = {}` is out of range", replicas.get_ref()),
+                    "use 1 to 5 (JetStream's limit); 3 keeps serving when one node is lost",
+                );
+            }
+            options.replicas = *replicas.get_ref() as usize;
+        }
+        for (name, value) in [("stream", &q.stream), ("consumer", &q.consumer)] {
+            let Some(value) = value else { continue };
+            let v = value.get_ref();
+            if v.is_empty()
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                self.problem(
+                    Some(value.span()),
+                    format!("`{name} = {v:?}` is not a JetStream name"),
+                    "use letters, digits, '-' and '_' only",
+                );
+            }
+            match name {
+                "stream" => options.stream = v.clone(),
+                _ => options.consumer = v.clone(),
+            }
+        }
+        if let Some(wait) = &q.ack_wait_seconds {
+            if !(1..=3600).contains(wait.get_ref()) {
+                self.problem(
+                    Some(wait.span()),
+                    format!("`ack_wait_seconds = {}` is out of range", wait.get_ref()),
+                    "use 1 to 3600 seconds; the default is 30",
+                );
+            }
+            options.ack_wait = std::time::Duration::from_secs(*wait.get_ref());
+        }
+        if let Some(days) = &q.max_age_days {
+            if !(1..=365).contains(days.get_ref()) {
+                self.problem(
+                    Some(days.span()),
+                    format!("`max_age_days = {}` is out of range", days.get_ref()),
+                    "use 1 to 365 days: how long events wait for a sink before they are lost; the default is 7",
+                );
+            }
+            options.max_age = std::time::Duration::from_secs(u64::from(*days.get_ref()) * 86_400);
+        }
+        if let Some(bytes) = &q.max_bytes {
+            options.max_bytes = *bytes.get_ref();
+        }
+        if let Some(batch) = &q.batch {
+            if !(1..=10_000).contains(batch.get_ref()) {
+                self.problem(
+                    Some(batch.span()),
+                    format!("`batch = {}` is out of range", batch.get_ref()),
+                    "use 1 to 10000 messages a sink commits at once; the default is 500",
+                );
+            }
+            options.batch = *batch.get_ref() as usize;
+        }
+        Some(options)
+    }
+
+    /// `[visitor_salts]`: shared through NATS when there is a queue, unless said otherwise.
+    fn visitor_salts(
+        &mut self,
+        section: Option<&SaltsSection>,
+        queue: Option<&assent_nats::QueueOptions>,
+    ) -> SaltsBackend {
+        let Some(section) = section else {
+            return match queue {
+                Some(q) => SaltsBackend::Nats {
+                    servers: q.servers.clone(),
+                    replicas: q.replicas,
+                },
+                None => SaltsBackend::Memory,
+            };
+        };
+        match section.backend.get_ref() {
+            SaltsName::Memory => SaltsBackend::Memory,
+            SaltsName::Nats => {
+                let servers = match (&section.servers, queue) {
+                    (None, Some(q)) => Some(q.servers.clone()),
+                    (servers, _) => self.nats_servers(
+                        servers.as_ref(),
+                        Some(section.backend.span()),
+                        "[visitor_salts]",
+                    ),
+                };
+                let replicas = section
+                    .replicas
+                    .as_ref()
+                    .map(|r| *r.get_ref() as usize)
+                    .or(queue.map(|q| q.replicas))
+                    .unwrap_or(3);
+                match servers {
+                    Some(servers) => SaltsBackend::Nats { servers, replicas },
+                    None => SaltsBackend::Memory,
+                }
+            }
+        }
+    }
+
+    /// A non-empty list of `nats://host:port` addresses.
+    fn nats_servers(
+        &mut self,
+        servers: Option<&Spanned<Vec<Spanned<String>>>>,
+        table: Option<Range<usize>>,
+        name: &str,
+    ) -> Option<Vec<String>> {
+        let Some(servers) = servers.filter(|s| !s.get_ref().is_empty()) else {
+            self.problem(
+                servers.map(Spanned::span).or(table),
+                format!("{name} has no NATS servers"),
+                "add servers = [\"nats://10.0.0.1:4222\", \"nats://10.0.0.2:4222\", \"nats://10.0.0.3:4222\"]",
+            );
+            return None;
+        };
+        for server in servers.get_ref() {
+            let v = server.get_ref();
+            let rest = v.strip_prefix("nats://").unwrap_or(v);
+            let host_port = rest.rsplit('@').next().unwrap_or(rest);
+            if !host_port
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+            {
+                self.problem(
+                    Some(server.span()),
+                    format!("{v:?} is not a NATS server address"),
+                    "write nats://host:port, e.g. \"nats://10.0.0.1:4222\"",
+                );
+            }
+        }
+        Some(
+            servers
+                .get_ref()
+                .iter()
+                .map(|s| s.get_ref().clone())
+                .collect(),
+        )
     }
 
     /// `"7d"` or `"36h"`: from one hour to 90 days.

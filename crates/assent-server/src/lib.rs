@@ -28,6 +28,7 @@ pub mod projects;
 mod replay;
 pub mod retention_sweeper;
 mod server_id;
+pub mod stores;
 mod streamed_body;
 mod unknown_route;
 pub mod visitor_salts;
@@ -38,7 +39,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use assent_core::{EventType, Limits};
-use assent_store::{SqliteStore, Store, StoreError, StoreOptions};
+use assent_store::{Store, StoreError};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, Method};
 use axum::routing::{any, get, post};
@@ -198,6 +199,8 @@ fn cors(app: App) -> CorsLayer {
 pub enum ServeError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] assent_nats::QueueError),
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -217,6 +220,9 @@ pub struct Collector {
     settings: Settings,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
+    salts: Arc<VisitorSalts>,
+    /// Keeps shared salts current while the collector runs.
+    _salt_keeper: Option<assent_nats::salts::SaltKeeper>,
 }
 
 impl Collector {
@@ -227,22 +233,34 @@ impl Collector {
             let metrics = metrics.clone();
             Box::new(move |stats: &assent_store::CommitStats| metrics.committed(stats))
         };
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(
-            &settings.data_dir,
-            StoreOptions {
-                durability: settings.durability,
-                queue_capacity: settings.queue_capacity,
-                on_commit: Some(on_commit),
-                busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
-                keys_dir: Some(settings.keys_dir()),
-                dedupe_window: settings.dedupe_window,
-                ..StoreOptions::default()
-            },
-        )?);
+        let mut store = stores::open(&settings, Some(on_commit))?;
+        // With a queue, ingest goes to the log; everything else to the shared store.
+        if let Some(queue) = &settings.queue {
+            let events_waiting = settings.queue_capacity.saturating_mul(64);
+            store = Arc::new(assent_nats::QueuedStore::open(
+                queue,
+                store,
+                events_waiting,
+            )?);
+        }
+        let salts = Arc::new(VisitorSalts::default());
+        let salt_keeper = match &settings.visitor_salts {
+            config::SaltsBackend::Memory => None,
+            config::SaltsBackend::Nats { servers, replicas } => {
+                let salts = salts.clone();
+                Some(assent_nats::salts::start(
+                    servers,
+                    *replicas,
+                    Arc::new(move |day, salt| salts.put(day, salt)),
+                )?)
+            }
+        };
         Ok(Collector {
             settings,
             store,
             metrics,
+            salts,
+            _salt_keeper: salt_keeper,
         })
     }
 
@@ -252,7 +270,7 @@ impl Collector {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let salts = Arc::new(VisitorSalts::default());
+        let salts = self.salts.clone();
         // Rotation drops yesterday's salt; a quiet day must not keep it alive until the next
         // request.
         let sweeper = tokio::spawn({

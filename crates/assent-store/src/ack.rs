@@ -15,7 +15,8 @@ use crate::StoreError;
 pub struct Ack<T>(oneshot::Receiver<Result<T, StoreError>>);
 
 impl<T> Ack<T> {
-    pub(crate) fn channel() -> (oneshot::Sender<Result<T, StoreError>>, Ack<T>) {
+    /// A pending ack and the sender that resolves it; for engines behind the store seam.
+    pub fn channel() -> (oneshot::Sender<Result<T, StoreError>>, Ack<T>) {
         let (tx, rx) = oneshot::channel();
         (tx, Ack(rx))
     }

@@ -23,6 +23,16 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// The action [`AuditAction::as_str`] names; anything else reads as a retention run.
+    pub fn from_name(name: &str) -> AuditAction {
+        match name {
+            "deletion" => AuditAction::Deletion,
+            "export" => AuditAction::Export,
+            "replay_view" => AuditAction::ReplayView,
+            _ => AuditAction::Retention,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::Deletion => "deletion",
@@ -78,12 +88,7 @@ pub fn list_audit(
          WHERE project = ?1 ORDER BY id DESC LIMIT ?2",
     )?;
     let rows = query.query_map(params![project, limit], |r| {
-        let action = match r.get::<_, String>(2)?.as_str() {
-            "deletion" => AuditAction::Deletion,
-            "export" => AuditAction::Export,
-            "replay_view" => AuditAction::ReplayView,
-            _ => AuditAction::Retention,
-        };
+        let action = AuditAction::from_name(&r.get::<_, String>(2)?);
         Ok(AuditEntry {
             at_ms: r.get(0)?,
             actor: r.get(1)?,

@@ -182,7 +182,7 @@ fn write_events_of(
 
 /// `{head…}` and `{payload…}` as one object, the payload's text kept as it is. A payload that
 /// is not an object (a damaged row) is kept as a string under `unreadablePayload`.
-fn with_payload(head: &str, payload: &str) -> String {
+pub fn with_payload(head: &str, payload: &str) -> String {
     let payload = payload.trim();
     let head = head.strip_suffix('}').unwrap_or(head);
     let is_object = payload.starts_with('{')

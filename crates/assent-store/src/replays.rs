@@ -475,7 +475,7 @@ pub(crate) fn export_subject(
 }
 
 /// A stored chunk's JSON text, checked to be JSON (at any depth).
-fn readable_chunk(encoding: ChunkEncoding, data: &[u8]) -> Result<String, String> {
+pub fn readable_chunk(encoding: ChunkEncoding, data: &[u8]) -> Result<String, String> {
     let inflated = encoding
         .inflate(data, MAX_INFLATED_CHUNK)
         .map_err(|e| e.to_string())?;

@@ -252,7 +252,8 @@ pub struct RetentionReport {
 }
 
 impl RetentionReport {
-    fn add(&mut self, kind: &str, found: Expired) -> u64 {
+    /// Adds what one kind found, per project; returns the total.
+    pub fn add(&mut self, kind: &str, found: Expired) -> u64 {
         let mut total = 0;
         for (project, n) in found {
             *self

@@ -57,6 +57,14 @@ impl SubjectHasher {
         Ok(SubjectHasher { key })
     }
 
+    /// The hasher of a keyring's subject key (made on first use), for engines that keep no
+    /// older key in a database.
+    pub fn from_keyring(keyring: &Keyring) -> std::io::Result<SubjectHasher> {
+        Ok(SubjectHasher {
+            key: keyring.subject_key(None)?,
+        })
+    }
+
     /// HMAC-SHA-256 of one identifier, as 64 hex digits.
     pub fn hash(&self, id: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");

@@ -4,6 +4,7 @@ mod configuration;
 mod consent;
 mod development;
 mod privacy;
+mod sink;
 mod visitors;
 
 use std::path::PathBuf;
@@ -36,6 +37,13 @@ enum Command {
         /// The configuration file (TOML). ASSENT_LISTEN and ASSENT_DATA_DIR override it.
         #[arg(long, env = "ASSENT_CONFIG")]
         config: Option<PathBuf>,
+    },
+    /// Drain the ingest log ([queue]) into the shared PostgreSQL store: run any number, on any
+    /// machines; each batch is committed in one transaction, then acknowledged.
+    Sink {
+        /// The configuration file, with [store] backend = "postgres" and [queue].
+        #[arg(long, env = "ASSENT_CONFIG")]
+        config: PathBuf,
     },
     /// Check a configuration file and explain every mistake in it, with its line and a fix.
     CheckConfig {
@@ -89,6 +97,7 @@ fn main() -> ExitCode {
             check_config(file.unwrap_or_else(|| development::file(&configuration::env)))
         }
         Command::Serve { config } => serve(config),
+        Command::Sink { config } => sink::run(&config),
         Command::Consent(command) => consent::run(command),
         Command::Visitors { config, days } => visitors::run(config.as_deref(), days),
         Command::Forget { subject, target } => privacy::forget(&target, &subject),
@@ -167,7 +176,7 @@ async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM, whichever comes first.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -191,7 +200,7 @@ async fn shutdown_signal() {
 
 /// Logs to stderr; `RUST_LOG` takes the usual `target=level` list (default `info`). Colours
 /// only on a terminal (and never with `NO_COLOR`): a file, journald or a pipe gets plain text.
-fn init_logging() {
+pub(crate) fn init_logging() {
     use std::io::IsTerminal;
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::prelude::*;

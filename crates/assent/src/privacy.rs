@@ -14,7 +14,7 @@ use assent_server::retention_sweeper;
 use assent_store::audit::{AuditAction, AuditEntry};
 use assent_store::deletion::DeletionRequest;
 use assent_store::retention::NothingExpired;
-use assent_store::{SqliteStore, Store, StoreOptions};
+use assent_store::Store;
 use clap::{Args, Subcommand};
 
 /// Which store and project a command works on.
@@ -68,22 +68,16 @@ fn project(settings: &Settings, asked: Option<&str>) -> Result<String, ExitCode>
     }
 }
 
-/// The configuration's store, behind the store seam.
-pub(crate) fn open_store(settings: &Settings) -> Result<Box<dyn Store>, ExitCode> {
-    let store = SqliteStore::open(
-        &settings.data_dir,
-        StoreOptions {
-            busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms.max(5000)),
-            keys_dir: Some(settings.keys_dir()),
-            dedupe_window: settings.dedupe_window,
-            ..StoreOptions::default()
-        },
-    )
-    .map_err(|e| {
+/// The configuration's store, behind the store seam (the shared database itself when there is
+/// a queue: commands never go through the ingest log).
+pub(crate) fn open_store(settings: &Settings) -> Result<std::sync::Arc<dyn Store>, ExitCode> {
+    let mut settings = settings.clone();
+    // A command waits longer than ingest for a lock held by the running collector.
+    settings.busy_timeout_ms = settings.busy_timeout_ms.max(5000);
+    assent_server::stores::open(&settings, None).map_err(|e| {
         eprintln!("assent: {e}");
         ExitCode::FAILURE
-    })?;
-    Ok(Box::new(store))
+    })
 }
 
 pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
