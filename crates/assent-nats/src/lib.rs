@@ -71,13 +71,18 @@ pub struct QueueError(pub String);
 
 /// A client of the configured servers that keeps reconnecting, for ever, to any of them.
 pub async fn connect(servers: &[String], name: &str) -> Result<async_nats::Client, QueueError> {
+    let addresses = servers
+        .iter()
+        .map(|s| s.parse::<async_nats::ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| QueueError(format!("a NATS server address is not valid: {e}")))?;
     async_nats::ConnectOptions::new()
         .name(name)
         .connection_timeout(Duration::from_secs(5))
         .request_timeout(Some(Duration::from_secs(10)))
         .max_reconnects(None)
         .retry_on_initial_connect()
-        .connect(servers.join(","))
+        .connect(addresses)
         .await
         .map_err(|e| {
             QueueError(format!(

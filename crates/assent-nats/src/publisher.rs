@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use assent_core::StoredEvent;
+use assent_postgres::BackgroundRuntime;
 use assent_store::audit::{AuditEntry, Counts};
 use assent_store::deletion::{DeletionJob, DeletionRequest};
 use assent_store::export::ExportError;
@@ -19,7 +20,7 @@ use crate::{QueueError, QueueOptions};
 
 /// Appends go to JetStream; the rest to `inner` (the PostgreSQL store the sinks fill).
 pub struct QueuedStore {
-    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    runtime: Mutex<BackgroundRuntime>,
     handle: tokio::runtime::Handle,
     js: jetstream::Context,
     stream: String,
@@ -30,21 +31,6 @@ pub struct QueuedStore {
     capacity: usize,
 }
 
-/// Runs `work` to its end on `runtime`, from a thread of its own: the caller may itself be
-/// on a runtime's thread (a collector opens its store from async code), where blocking on
-/// another runtime is not allowed.
-pub(crate) fn block_on<F>(runtime: &tokio::runtime::Runtime, work: F) -> F::Output
-where
-    F: std::future::Future + Send,
-    F::Output: Send,
-{
-    std::thread::scope(|s| {
-        s.spawn(|| runtime.block_on(work))
-            .join()
-            .expect("the connecting thread does not panic")
-    })
-}
-
 impl QueuedStore {
     /// Connects to NATS and makes the stream if it is not there yet.
     pub fn open(
@@ -52,21 +38,17 @@ impl QueuedStore {
         inner: Arc<dyn Store>,
         capacity_events: usize,
     ) -> Result<QueuedStore, QueueError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("assent-nats")
-            .enable_all()
-            .build()
-            .map_err(|e| QueueError(e.to_string()))?;
-        let js = block_on(&runtime, async {
+        let runtime =
+            BackgroundRuntime::new("assent-nats", 1).map_err(|e| QueueError(e.to_string()))?;
+        let js = runtime.block_on(async {
             let client = crate::connect(&options.servers, "assent-collector").await?;
             let js = jetstream::new(client);
             crate::ensure_stream(&js, options).await?;
             Ok::<_, QueueError>(js)
         })?;
         Ok(QueuedStore {
-            handle: runtime.handle().clone(),
-            runtime: Mutex::new(Some(runtime)),
+            handle: runtime.handle(),
+            runtime: Mutex::new(runtime),
             js,
             stream: options.stream.clone(),
             subject_prefix: options.subject_prefix.clone(),
@@ -228,14 +210,10 @@ impl Store for QueuedStore {
 
     fn close(&self) {
         self.inner.close();
-        let runtime = self
-            .runtime
+        self.runtime
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(runtime) = runtime {
-            runtime.shutdown_background();
-        }
+            .shut_down();
     }
 }
 

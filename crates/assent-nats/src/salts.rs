@@ -18,6 +18,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use assent_postgres::BackgroundRuntime;
 use async_nats::jetstream::{self, kv};
 use bytes::Bytes;
 
@@ -38,15 +39,7 @@ pub type SaltSink = Arc<dyn Fn(i64, [u8; 16]) + Send + Sync>;
 
 /// Keeps the shared salts flowing into a collector's memory until dropped.
 pub struct SaltKeeper {
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for SaltKeeper {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
+    _runtime: BackgroundRuntime,
 }
 
 /// Connects to the bucket (making it if needed), hands today's and tomorrow's salts to
@@ -56,19 +49,15 @@ pub fn start(
     replicas: usize,
     sink: SaltSink,
 ) -> Result<SaltKeeper, QueueError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("assent-salts")
-        .enable_all()
-        .build()
-        .map_err(|e| QueueError(e.to_string()))?;
-    let bucket = crate::publisher::block_on(&runtime, async {
+    let runtime =
+        BackgroundRuntime::new("assent-salts", 1).map_err(|e| QueueError(e.to_string()))?;
+    let bucket = runtime.block_on(async {
         let client = crate::connect(servers, "assent-salts").await?;
         let bucket = open_bucket(&jetstream::new(client), replicas).await?;
         refresh(&bucket, &sink).await?;
         Ok::<_, QueueError>(bucket)
     })?;
-    runtime.spawn(async move {
+    runtime.handle().spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
@@ -77,26 +66,36 @@ pub fn start(
             }
         }
     });
-    Ok(SaltKeeper {
-        runtime: Some(runtime),
-    })
+    Ok(SaltKeeper { _runtime: runtime })
 }
 
 async fn open_bucket(js: &jetstream::Context, replicas: usize) -> Result<kv::Store, QueueError> {
+    use jetstream::stream::{Config, DiscardPolicy, StorageType};
     if let Ok(bucket) = js.get_key_value(BUCKET).await {
         return Ok(bucket);
     }
-    js.create_key_value(kv::Config {
-        bucket: BUCKET.into(),
-        description: "Assent's daily visitor salts (memory only)".into(),
-        history: 1,
+    // The bucket's stream is made by hand, as a key-value bucket's stream is shaped: the
+    // client's own `create_key_value` first reads account details that NATS 2.9 does not
+    // send in the shape it expects.
+    js.get_or_create_stream(Config {
+        name: format!("KV_{BUCKET}"),
+        description: Some("Assent's daily visitor salts (memory only)".into()),
+        subjects: vec![format!("$KV.{BUCKET}.>")],
+        max_messages_per_subject: 1,
         max_age: MAX_AGE,
-        storage: jetstream::stream::StorageType::Memory,
+        storage: StorageType::Memory,
         num_replicas: replicas.max(1),
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: DiscardPolicy::New,
         ..Default::default()
     })
     .await
-    .map_err(|e| QueueError(format!("cannot make the salts bucket {BUCKET}: {e}")))
+    .map_err(|e| QueueError(format!("cannot make the salts bucket {BUCKET}: {e}")))?;
+    js.get_key_value(BUCKET)
+        .await
+        .map_err(|e| QueueError(format!("cannot open the salts bucket {BUCKET}: {e}")))
 }
 
 fn key(day: i64) -> String {

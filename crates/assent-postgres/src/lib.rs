@@ -24,6 +24,8 @@
 //! ```
 
 mod append;
+mod background;
+
 mod deletion;
 mod export;
 mod keys;
@@ -49,6 +51,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::mpsc;
 
 pub use append::DAY_MS;
+pub use background::BackgroundRuntime;
 
 /// How a [`PostgresStore`] connects and commits.
 pub struct PostgresOptions {
@@ -170,7 +173,7 @@ pub(crate) enum Job {
 
 /// The PostgreSQL store. See the crate's documentation.
 pub struct PostgresStore {
-    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    runtime: Mutex<BackgroundRuntime>,
     handle: tokio::runtime::Handle,
     pub(crate) shared: Arc<Shared>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
@@ -188,12 +191,8 @@ impl PostgresStore {
             path: redacted(&options.url),
             reason,
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("assent-postgres")
-            .enable_all()
-            .build()
-            .map_err(|e| open_error(e.to_string()))?;
+        let runtime =
+            BackgroundRuntime::new("assent-postgres", 2).map_err(|e| open_error(e.to_string()))?;
         let pg: tokio_postgres::Config = options
             .url
             .parse()
@@ -225,7 +224,7 @@ impl PostgresStore {
             path: options.keys_dir.display().to_string(),
             reason: e.to_string(),
         })?;
-        let shared = block_on(&runtime, async {
+        let shared = runtime.block_on(async {
             let mut client = pool
                 .get()
                 .await
@@ -255,11 +254,9 @@ impl PostgresStore {
         })?;
         let shared = Arc::new(shared);
         let today = append::day_of(now_ms());
-        block_on(
-            &runtime,
-            shared.partitions.ensure(&shared, &[today, today + 1]),
-        )
-        .map_err(|e| open_error(e.to_string()))?;
+        runtime
+            .block_on(shared.partitions.ensure(&shared, &[today, today + 1]))
+            .map_err(|e| open_error(e.to_string()))?;
         let (jobs, queue) = mpsc::channel(options.queue_capacity.max(1));
         let waiting_events = Arc::new(AtomicUsize::new(0));
         let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -272,16 +269,18 @@ impl PostgresStore {
                 max_group_events: options.max_group_events.max(1),
             };
             let done = done_tx.clone();
-            runtime.spawn(async move {
+            runtime.handle().spawn(async move {
                 writer.run().await;
                 let _ = done.send(());
             });
         }
         drop(done_tx);
-        runtime.spawn(partitions::keep_ahead(shared.clone()));
+        runtime
+            .handle()
+            .spawn(partitions::keep_ahead(shared.clone()));
         Ok(PostgresStore {
-            handle: runtime.handle().clone(),
-            runtime: Mutex::new(Some(runtime)),
+            handle: runtime.handle(),
+            runtime: Mutex::new(runtime),
             shared,
             jobs: Mutex::new(Some(jobs)),
             writers_done: Mutex::new(Some(done_rx)),
@@ -353,14 +352,10 @@ impl PostgresStore {
             // Each writer sends once when the queue is drained and closed.
             while done.recv().is_ok() {}
         }
-        let runtime = self
-            .runtime
+        self.runtime
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(runtime) = runtime {
-            runtime.shutdown_background();
-        }
+            .shut_down();
     }
 }
 
@@ -368,21 +363,6 @@ impl Drop for PostgresStore {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-/// Runs `work` to its end on `runtime`, from a thread of its own: the caller may itself be
-/// on a runtime's thread (a collector opens its store from async code), where blocking on
-/// another runtime is not allowed.
-fn block_on<F>(runtime: &tokio::runtime::Runtime, work: F) -> F::Output
-where
-    F: std::future::Future + Send,
-    F::Output: Send,
-{
-    std::thread::scope(|s| {
-        s.spawn(|| runtime.block_on(work))
-            .join()
-            .expect("the connecting thread does not panic")
-    })
 }
 
 /// The URL without its password, for messages.

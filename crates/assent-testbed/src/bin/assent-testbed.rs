@@ -1,0 +1,25 @@
+//! Starts a throwaway PostgreSQL cluster and a JetStream cluster for the benchmarks, prints
+//! where they are, and stops them when its standard input closes (or it is told to stop).
+//!
+//!   assent-testbed [--nats-nodes 3]
+//!   postgres postgres://postgres@127.0.0.1:PORT/assent
+//!   nats nats://127.0.0.1:P1,nats://127.0.0.1:P2,nats://127.0.0.1:P3
+//!   pids POSTGRES_PID NATS_PID…
+
+use std::io::Read;
+
+fn main() {
+    let nodes: usize = std::env::args()
+        .skip_while(|a| a != "--nats-nodes")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
+    let pg = assent_testbed::Postgres::start();
+    let url = pg.new_database("assent");
+    let nats = assent_testbed::NatsCluster::start(nodes);
+    println!("postgres {url}");
+    println!("nats {}", nats.urls().join(","));
+    println!("dir {}", pg.dir().display());
+    // Stops (dropping both) once whoever started it closes our standard input.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
