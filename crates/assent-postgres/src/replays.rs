@@ -35,7 +35,7 @@ pub(crate) async fn insert(shared: &Shared, chunk: NewChunk) -> Result<Stored, S
     drop(suppressed);
     // One session's chunks are counted against its cap one upload at a time.
     tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2::text, 0))",
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2::bigint::text, 0))",
         &[&project, &chunk.session_id],
     )
     .await
