@@ -129,6 +129,11 @@ impl NatsCluster {
         });
     }
 
+        /// A node's JetStream report (`/jsz` with `query`, e.g. `streams=true`), as JSON text.
+    pub fn jsz(&self, node: usize, query: &str) -> Option<String> {
+        get(self.nodes[node].http_port, &format!("/jsz?{query}"))
+    }
+
     /// A node's log, for a failing test's message.
     pub fn log(&self, node: usize) -> String {
         std::fs::read_to_string(self.dir.path().join(format!("n{}.log", node + 1)))
