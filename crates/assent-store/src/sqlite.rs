@@ -240,30 +240,9 @@ impl SqliteStore {
         day: crate::partition::PartitionDay,
         work: impl FnOnce(&Transaction, &mut Suppression) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<Ack<Option<T>>, StoreError> {
-        let (ack, answer) = Ack::channel();
-        let job: Maintenance = Box::new(move |state: &mut WriterState| {
-            let outcome = (|| {
-                if !day.path(&state.dir).exists() {
-                    return Ok(None);
-                }
-                let was_attached = state.attached.contains(&day);
-                state.attach(day)?;
-                let result = state.with_replays(|state| state.in_transaction(work));
-                if !was_attached {
-                    state.detach(day)?;
-                }
-                result.map(Some)
-            })()
-            .map_err(|e| StoreError::Commit(e.to_string()));
-            if let Err(e) = &outcome {
-                tracing::error!(error = %e, "maintenance work failed and was rolled back");
-            }
-            let _ = ack.send(outcome);
-        });
-        self.jobs
-            .send(Job::Maintenance(job))
-            .map_err(|_| StoreError::Closed)?;
-        Ok(answer)
+        self.with_partition(day, |state| {
+            state.with_replays(|state| state.in_transaction(work))
+        })
     }
 
     /// Like [`SqliteStore::maintain_partition`], in two transactions committed one after the
@@ -278,6 +257,20 @@ impl SqliteStore {
         in_partition: impl FnOnce(&Transaction) -> rusqlite::Result<T> + Send + 'static,
         in_main: impl FnOnce(&Transaction, T) -> rusqlite::Result<U> + Send + 'static,
     ) -> Result<Ack<Option<U>>, StoreError> {
+        self.with_partition(day, |state| {
+            state
+                .in_transaction(|tx, _| in_partition(tx))
+                .and_then(|done| state.in_transaction(|tx, _| in_main(tx, done)))
+        })
+    }
+
+    /// Runs `work` on the writer with the partition of `day` attached (see
+    /// [`SqliteStore::maintain_partition`]); its failure is logged and answered.
+    fn with_partition<T: Send + 'static>(
+        &self,
+        day: crate::partition::PartitionDay,
+        work: impl FnOnce(&mut WriterState) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<Ack<Option<T>>, StoreError> {
         let (ack, answer) = Ack::channel();
         let job: Maintenance = Box::new(move |state: &mut WriterState| {
             let outcome = (|| {
@@ -286,9 +279,7 @@ impl SqliteStore {
                 }
                 let was_attached = state.attached.contains(&day);
                 state.attach(day)?;
-                let result = state
-                    .in_transaction(|tx, _| in_partition(tx))
-                    .and_then(|done| state.in_transaction(|tx, _| in_main(tx, done)));
+                let result = work(state);
                 if !was_attached {
                     state.detach(day)?;
                 }
