@@ -114,7 +114,22 @@ pub async fn ensure_stream(
         duplicate_window: options.duplicate_window,
         ..Default::default()
     };
-    js.get_or_create_stream(config)
-        .await
-        .map_err(|e| QueueError(format!("cannot open the stream {}: {e}", options.stream)))
+    // A cluster that is (re)starting has no JetStream leader for a few seconds: wait for one.
+    let mut tries = 0;
+    loop {
+        match js.get_or_create_stream(config.clone()).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) if tries < 30 => {
+                tries += 1;
+                tracing::info!(error = %e, "JetStream is not ready yet; trying again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => {
+                return Err(QueueError(format!(
+                    "cannot open the stream {}: {e}",
+                    options.stream
+                )))
+            }
+        }
+    }
 }

@@ -285,8 +285,8 @@ async fn insert_events(
         timestamp.push(e.timestamp_ms);
         sent_at.push(e.sent_at_ms);
         received_at.push(e.received_at_ms);
-        ip.push(pg_opt(&e.ip));
-        visitor_hash.push(pg_opt(&e.visitor_hash));
+        ip.push(e.ip.as_deref().map(pg));
+        visitor_hash.push(e.visitor_hash.as_deref().map(pg));
         payload.push(pg(&e.payload));
     }
     let (project, name, anonymous_id, user_id, group_id, ip, visitor_hash, payload) = (

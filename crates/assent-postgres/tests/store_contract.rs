@@ -149,15 +149,16 @@ async fn a_retry_is_stored_once_even_on_another_day(engine: &dyn Engine) {
     );
     // The same events, retried after midnight: received on the next day.
     let report = append(store, received_later(first, 1)).await;
-    assert_eq!(report.duplicates, 3, "found on the day the first copy is on");
+    assert_eq!(
+        report.duplicates, 3,
+        "found on the day the first copy is on"
+    );
     assert_eq!(count(&export(store, "a1").await, "events"), 2);
     store.probe().unwrap().await.unwrap();
     store.close();
 }
 
-async fn a_deleted_subject_is_gone_through_its_identity_graph_and_stays_gone(
-    engine: &dyn Engine,
-) {
+async fn a_deleted_subject_is_gone_through_its_identity_graph_and_stays_gone(engine: &dyn Engine) {
     let fresh = engine.fresh("deletion");
     let store = &fresh.store;
     append(
@@ -215,8 +216,16 @@ async fn the_consent_ledger_chains_every_choice_and_keeps_proof_after_a_deletion
 ) {
     let fresh = engine.fresh("ledger");
     let store = &fresh.store;
-    append(store, batch(&[consent("c1", "anon-1"), consent("c2", "anon-2")])).await;
-    append(store, batch(&[consent("c1", "anon-1"), consent("c3", "anon-3")])).await;
+    append(
+        store,
+        batch(&[consent("c1", "anon-1"), consent("c2", "anon-2")]),
+    )
+    .await;
+    append(
+        store,
+        batch(&[consent("c1", "anon-1"), consent("c3", "anon-3")]),
+    )
+    .await;
     assert_eq!(
         store.verify_ledger().await.unwrap(),
         3,
@@ -233,7 +242,11 @@ async fn the_consent_ledger_chains_every_choice_and_keeps_proof_after_a_deletion
 
     let job = forget(store, "anon-1").await;
     assert_eq!(job.counts["consent"], 1);
-    assert_eq!(store.verify_ledger().await.unwrap(), 3, "the chain still holds");
+    assert_eq!(
+        store.verify_ledger().await.unwrap(),
+        3,
+        "the chain still holds"
+    );
     let others = store
         .consent_history("shop".into(), "anon-2".into())
         .await
@@ -255,7 +268,10 @@ async fn retention_removes_what_is_past_its_period(engine: &dyn Engine) {
         replays_days: Some(30),
         identity_links_days: None,
     }];
-    let preview = store.retention_preview(rules.clone(), now_ms()).await.unwrap();
+    let preview = store
+        .retention_preview(rules.clone(), now_ms())
+        .await
+        .unwrap();
     assert_eq!(preview.projects["shop"]["events"], 2);
     let report = store
         .run_retention(rules.clone(), now_ms(), "cli".into(), NothingExpired::Audit)
@@ -300,7 +316,10 @@ async fn replays_are_stored_once_played_back_exported_and_deleted(engine: &dyn E
     let stored = |c| store.insert_replay_chunk(c);
     assert_eq!(stored(chunk(7, 0, "anon-1")).await.unwrap(), Stored::New);
     assert_eq!(stored(chunk(7, 1, "anon-1")).await.unwrap(), Stored::New);
-    assert_eq!(stored(chunk(7, 1, "anon-1")).await.unwrap(), Stored::Duplicate);
+    assert_eq!(
+        stored(chunk(7, 1, "anon-1")).await.unwrap(),
+        Stored::Duplicate
+    );
     let sessions = store.replay_sessions("shop".into(), 10).await.unwrap();
     assert_eq!((sessions.len(), sessions[0].chunks), (1, 2));
     assert_eq!(

@@ -82,6 +82,14 @@ impl NatsCluster {
             .collect()
     }
 
+    /// The pids of the running nodes.
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.child.as_ref().map(Child::id))
+            .collect()
+    }
+
     /// `kill -9` of one node.
     pub fn kill(&mut self, node: usize) {
         if let Some(mut child) = self.nodes[node].child.take() {
@@ -129,7 +137,7 @@ impl NatsCluster {
         });
     }
 
-        /// A node's JetStream report (`/jsz` with `query`, e.g. `streams=true`), as JSON text.
+    /// A node's JetStream report (`/jsz` with `query`, e.g. `streams=true`), as JSON text.
     pub fn jsz(&self, node: usize, query: &str) -> Option<String> {
         get(self.nodes[node].http_port, &format!("/jsz?{query}"))
     }

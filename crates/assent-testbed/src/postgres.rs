@@ -151,12 +151,16 @@ impl Postgres {
                 "start",
             ],
         );
-        if let Some(pid) = std::fs::read_to_string(self.data().join("postmaster.pid"))
-            .ok()
-            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
-        {
+        if let Some(pid) = self.pid() {
             crate::stale::record_server(self.dir.path(), pid);
         }
+    }
+
+    /// The postmaster's pid (its backends are its children).
+    pub fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
     }
 
     /// Stops the server (a fast shutdown: sessions are ended, everything committed stays).

@@ -102,8 +102,12 @@ impl Deployment {
             _dir: dir,
         };
         // The first process to start makes the schema and the keys; the others find them.
-        deployment.collectors.push(Collector::start(&deployment.config));
-        deployment.collectors.push(Collector::start(&deployment.config));
+        deployment
+            .collectors
+            .push(Collector::start(&deployment.config));
+        deployment
+            .collectors
+            .push(Collector::start(&deployment.config));
         deployment.sinks.push(Sink::start(&deployment.config));
         deployment.sinks.push(Sink::start(&deployment.config));
         deployment
@@ -146,7 +150,10 @@ impl Deployment {
         let twice: Vec<&(String, usize)> = stored.iter().filter(|(_, n)| *n > 1).collect();
         assert!(twice.is_empty(), "{project}: stored twice: {twice:?}");
         let ids: HashSet<&str> = stored.iter().map(|(id, _)| id.as_str()).collect();
-        let lost: Vec<&String> = acked.iter().filter(|id| !ids.contains(id.as_str())).collect();
+        let lost: Vec<&String> = acked
+            .iter()
+            .filter(|id| !ids.contains(id.as_str()))
+            .collect();
         assert!(
             lost.is_empty(),
             "{project}: {} of {} acknowledged events lost, e.g. {:?}",
@@ -241,7 +248,12 @@ async fn faults_under_load_lose_no_acknowledged_event_and_store_none_twice() {
     // the sinks keep their batches, and catch up once it is back.
     let before = d.sql("SELECT count(*) FROM events WHERE project = 'postgres-away'");
     assert_eq!(before, "0");
-    let running = tokio::spawn(load(d.urls(), "postgres-away", 400, Duration::from_millis(100)));
+    let running = tokio::spawn(load(
+        d.urls(),
+        "postgres-away",
+        400,
+        Duration::from_millis(100),
+    ));
     tokio::time::sleep(Duration::from_millis(2000)).await;
     d.pg.stop();
     let stopped = Instant::now();
@@ -266,14 +278,17 @@ async fn faults_under_load_lose_no_acknowledged_event_and_store_none_twice() {
     // Every message consumed has left the stream (work-queue retention).
     let started = Instant::now();
     while stream_messages(&d) != 0 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the stream drains");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the stream drains"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
 
 /// Messages in the events stream now, as JetStream's monitoring reports them.
 fn stream_messages(d: &Deployment) -> u64 {
-        let report: serde_json::Value = d
+    let report: serde_json::Value = d
         .nats
         .jsz(1, "streams=true")
         .and_then(|text| serde_json::from_str(&text).ok())
@@ -364,7 +379,10 @@ async fn a_deleted_subject_leaves_no_byte_in_postgresql_and_every_collector_drop
 
     // Deleted through the first collector.
     let answer: serde_json::Value = http
-        .delete(format!("{}/v1/admin/subjects/ada-7f3a@example.org", urls[0]))
+        .delete(format!(
+            "{}/v1/admin/subjects/ada-7f3a@example.org",
+            urls[0]
+        ))
         .bearer_auth("sk_privacy")
         .send()
         .await
@@ -414,7 +432,10 @@ async fn a_deleted_subject_leaves_no_byte_in_postgresql_and_every_collector_drop
     // Nothing of it is left in the stream either: consumed messages leave it.
     let started = Instant::now();
     while stream_messages(&d) != 0 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the stream drains");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the stream drains"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }

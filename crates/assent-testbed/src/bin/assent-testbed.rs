@@ -4,7 +4,9 @@
 //!   assent-testbed [--nats-nodes 3]
 //!   postgres postgres://postgres@127.0.0.1:PORT/assent
 //!   nats nats://127.0.0.1:P1,nats://127.0.0.1:P2,nats://127.0.0.1:P3
-//!   pids POSTGRES_PID NATS_PID…
+//!   dir DIRECTORY
+//!   pids postgres PID
+//!   pids nats PID PID PID
 
 use std::io::Read;
 
@@ -20,6 +22,15 @@ fn main() {
     println!("postgres {url}");
     println!("nats {}", nats.urls().join(","));
     println!("dir {}", pg.dir().display());
+    println!("pids postgres {}", pg.pid().unwrap_or(0));
+    println!(
+        "pids nats {}",
+        nats.pids()
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     // Stops (dropping both) once whoever started it closes our standard input.
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }
