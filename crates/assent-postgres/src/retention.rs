@@ -117,7 +117,7 @@ async fn expired_ledger_run(
     let mut n = 0;
     for row in rows {
         let entry: serde_json::Value = serde_json::from_str(row.get(1)).unwrap_or_default();
-        if !entry["at_ms"].as_i64().is_some_and(|at| at < cutoff) {
+        if entry["at_ms"].as_i64().is_none_or(|at| at >= cutoff) {
             break;
         }
         n += 1;
