@@ -68,6 +68,30 @@ pub struct StoredEvent {
     pub payload: String,
 }
 
+impl StoredEvent {
+    /// The identity-graph links the event reveals, as `(other id, user id)`: its
+    /// `anonymousId` with its `userId`, and for an `alias` its `previousId` with its `userId`.
+    ///
+    /// ```
+    /// use assent_core::{decode, enrich, IpPolicy, Limits, Received};
+    /// let body = br#"{"batch":[{"type":"identify","messageId":"m1","anonymousId":"a1","userId":"u1"}]}"#;
+    /// let batch = decode::batch(body, &Limits::default()).unwrap();
+    /// let (events, _) = enrich::batch(batch, &Received::now(None), IpPolicy::Truncate);
+    /// assert_eq!(events[0].identity_links().collect::<Vec<_>>(), [("a1", "u1")]);
+    /// ```
+    pub fn identity_links(&self) -> impl Iterator<Item = (&str, &str)> {
+        let previous = match self.kind {
+            crate::EventType::Alias => self.previous_id.as_deref(),
+            _ => None,
+        };
+        let user_id = self.user_id.as_deref();
+        [self.anonymous_id.as_deref(), previous]
+            .into_iter()
+            .flatten()
+            .filter_map(move |other| Some((other, user_id.filter(|u| *u != other)?)))
+    }
+}
+
 /// A rejected event and its position in the request, as the client is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexedRejection {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use assent_core::ledger::Entry;
-use assent_core::{EventType, StoredEvent};
+use assent_core::StoredEvent;
 use assent_store::{AppendReport, StoreError};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::GenericClient;
@@ -408,18 +408,8 @@ async fn record_links(
     {
         let recorded = shared.links.lock().unwrap_or_else(|e| e.into_inner());
         for (project, e) in kept {
-            let Some(user_id) = e.user_id.as_deref() else {
-                continue;
-            };
-            let previous = match e.kind {
-                EventType::Alias => e.previous_id.as_deref(),
-                _ => None,
-            };
-            let day = e.received_at_ms.div_euclid(LAST_SEEN_PRECISION_MS);
-            for other in [e.anonymous_id.as_deref(), previous].into_iter().flatten() {
-                if other == user_id {
-                    continue;
-                }
+                        let day = e.received_at_ms.div_euclid(LAST_SEEN_PRECISION_MS);
+            for (other, user_id) in e.identity_links() {
                 let link = (
                     pg(project).into_owned(),
                     pg(other).into_owned(),

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use assent_core::{EventType, StoredEvent};
+use assent_core::StoredEvent;
 use rusqlite::{params, Transaction};
 
 /// How stale `last_seen` may get before an event seeing the link again moves it forward: one
@@ -37,18 +37,8 @@ impl LinkCache {
         project: &str,
         e: &StoredEvent,
     ) -> rusqlite::Result<()> {
-        let Some(user_id) = e.user_id.as_deref() else {
-            return Ok(());
-        };
-        let previous = match e.kind {
-            EventType::Alias => e.previous_id.as_deref(),
-            _ => None,
-        };
-        let day = e.received_at_ms.div_euclid(LAST_SEEN_PRECISION_MS);
-        for other in [e.anonymous_id.as_deref(), previous].into_iter().flatten() {
-            if other == user_id {
-                continue;
-            }
+                let day = e.received_at_ms.div_euclid(LAST_SEEN_PRECISION_MS);
+        for (other, user_id) in e.identity_links() {
             let link = (project.to_string(), other.to_string(), user_id.to_string());
             if self.recorded.get(&link) == Some(&day) {
                 continue;
