@@ -110,21 +110,33 @@ scale_mode() { # name, url, with sink (yes|no)
   before_events=$(pg_events "$url")
   cpu_c=$(cpu_sum "$c1" "$c2"); cpu_s=$([ -n "$s" ] && cpu_seconds "$s" || echo 0)
   cpu_n=$(cpu_sum $nats_pids); cpu_p=$(cpu_tree "$pg_pid")
+    local lsn; lsn=$(psql_ "$url" "SELECT pg_current_wal_lsn()")
   started=$(date +%s.%N)
   local out; out=$(load_two "$a1" "$a2")
-  # Stored: wait until the count stops growing (the sink has drained the stream).
-  local last=-1 now
-  while now=$(pg_events "$url"); [ "$now" != "$last" ]; do last=$now; sleep 1; done
-  local ended stored
-  ended=$(date +%s.%N)
+    # Stored: wait until the count has not grown for 5 s (the sink has drained the stream); the
+  # end is the moment of the last growth.
+  local last=-1 now ended changed
+  changed=$(date +%s.%N)
+  while :; do
+    now=$(pg_events "$url")
+    if [ "$now" != "$last" ]; then last=$now; changed=$(date +%s.%N); fi
+    awk -v c="$changed" -v t="$(date +%s.%N)" 'BEGIN { exit !(t - c > 5) }' && break
+    sleep 0.5
+  done
+  ended=$changed
+  local stored
   stored=$(( now - before_events ))
+    local wal size
+  wal=$(psql_ "$url" "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn')")
+  size=$(psql_ "$url" "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'events'::regclass")
   echo "$name: $(echo "$out" | summary)"
   awk -v n="$stored" -v t0="$started" -v t1="$ended" -v c="$(awk -v a="$cpu_c" -v b="$(cpu_sum "$c1" "$c2")" 'BEGIN{print b-a}')" \
       -v s="$(awk -v a="$cpu_s" -v b="$([ -n "$s" ] && cpu_seconds "$s" || echo 0)" 'BEGIN{print b-a}')" \
       -v k="$(awk -v a="$cpu_n" -v b="$(cpu_sum $nats_pids)" 'BEGIN{print b-a}')" \
-      -v p="$(awk -v a="$cpu_p" -v b="$(cpu_tree "$pg_pid")" 'BEGIN{print b-a}')" \
-      'BEGIN { printf "  %d events stored, %.0f events/s until stored (load %ss, then the sink catching up: %.1f s in all)\n", n, n / (t1 - t0 - 1), "'"$seconds"'+2", t1 - t0 - 1;
-               printf "  CPU per stored event: collectors %.1f us, sink %.1f us, NATS nodes %.1f us, PostgreSQL %.1f us\n", 1e6*c/n, 1e6*s/n, 1e6*k/n, 1e6*p/n }'
+            -v p="$(awk -v a="$cpu_p" -v b="$(cpu_tree "$pg_pid")" 'BEGIN{print b-a}')" -v w="$wal" -v z="$size" \
+      'BEGIN { printf "  %d events stored, %.0f events/s until stored (load %ss, the last stored %.1f s after the start)\n", n, n / (t1 - t0), "'"$seconds"'+2", t1 - t0;
+                              printf "  CPU per stored event: collectors %.1f us, sink %.1f us, NATS nodes %.1f us, PostgreSQL %.1f us\n", 1e6*c/n, 1e6*s/n, 1e6*k/n, 1e6*p/n;
+               printf "  PostgreSQL: %.0f bytes of WAL and %.0f bytes of events tables (indexes included) per stored event\n", w/n, z/n }'
   kill "$c1" "$c2" $s 2>/dev/null || true
   wait "$c1" "$c2" $s 2>/dev/null || true
 }
