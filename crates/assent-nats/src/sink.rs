@@ -24,6 +24,9 @@ use crate::{QueueError, QueueOptions};
 /// How long a pull waits for a full batch before taking what there is.
 const PULL_WAIT: Duration = Duration::from_millis(200);
 
+/// Batches one sink commits at once, each in its own transaction.
+const BATCHES_IN_FLIGHT: usize = 2;
+
 /// The durable consumer every sink shares, made if needed.
 pub async fn consumer(
     js: &jetstream::Context,
@@ -62,6 +65,9 @@ pub async fn run(
     let consumer = consumer(&js, options).await?;
     tracing::info!(stream = %options.stream, consumer = %options.consumer, "sink started");
     tokio::pin!(shutdown);
+    // Batches being committed: the next batch is pulled and decoded while the last one waits
+    // for PostgreSQL's flush.
+    let mut committing = tokio::task::JoinSet::new();
     loop {
         let batch = tokio::select! {
             () = &mut shutdown => break,
@@ -78,8 +84,12 @@ pub async fn run(
         if messages.is_empty() {
             continue;
         }
-        store_batch(&store, messages).await;
+        while committing.len() >= BATCHES_IN_FLIGHT {
+            committing.join_next().await;
+        }
+        committing.spawn(store_batch(store.clone(), messages));
     }
+    while committing.join_next().await.is_some() {}
     tracing::info!("sink stopped; every batch it took is committed and acknowledged");
     Ok(())
 }
@@ -109,7 +119,7 @@ async fn take_batch(
 }
 
 /// Commits a batch (retrying while PostgreSQL is away), then acknowledges it.
-async fn store_batch(store: &PostgresStore, messages: Vec<jetstream::Message>) {
+async fn store_batch(store: Arc<PostgresStore>, messages: Vec<jetstream::Message>) {
     let mut groups: Vec<(Arc<str>, Vec<StoredEvent>)> = Vec::with_capacity(messages.len());
     let mut readable = Vec::with_capacity(messages.len());
     for message in messages {

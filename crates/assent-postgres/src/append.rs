@@ -408,7 +408,7 @@ async fn record_links(
     {
         let recorded = shared.links.lock().unwrap_or_else(|e| e.into_inner());
         for (project, e) in kept {
-                        let day = e.received_at_ms.div_euclid(LAST_SEEN_PRECISION_MS);
+            let day = e.received_at_ms.div_euclid(LAST_SEEN_PRECISION_MS);
             for (other, user_id) in e.identity_links() {
                 let link = (
                     pg(project).into_owned(),

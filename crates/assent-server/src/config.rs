@@ -1456,6 +1456,52 @@ admin_tokens = ["sk_same", { name = "both", token = "t", sha256 = "t" }, { name 
     }
 
     #[test]
+    fn a_shared_store_and_a_queue_are_read_and_their_mistakes_explained() {
+        let text = format!(
+            "{VALID}[store]\nbackend = \"postgres\"\nurl = \"postgres://assent@db/assent\"\n\
+             [queue]\nbackend = \"nats\"\nservers = [\"nats://10.0.0.1:4222\", \"10.0.0.2:4222\"]\nreplicas = 3\n"
+        );
+        let s = parse(&text, "test.toml").unwrap();
+        assert_eq!(
+            s.store_backend,
+            StoreBackend::Postgres {
+                url: "postgres://assent@db/assent".into()
+            }
+        );
+        let queue = s.queue.unwrap();
+        assert_eq!((queue.servers.len(), queue.replicas), (2, 3));
+        assert_eq!(
+            s.visitor_salts,
+            SaltsBackend::Nats {
+                servers: queue.servers.clone(),
+                replicas: 3
+            },
+            "with a queue, salts are shared through it"
+        );
+        let plain = parse(VALID, "test.toml").unwrap();
+        assert_eq!(
+            (plain.store_backend, plain.queue, plain.visitor_salts),
+            (StoreBackend::Sqlite, None, SaltsBackend::Memory)
+        );
+
+        let p = problems(&format!("{VALID}[store]\nbackend = \"postgres\"\n"));
+        assert_eq!(p[0].line, Some(10));
+        assert!(p[0].fix.contains("url = "), "{}", p[0].fix);
+        let p = problems(&format!(
+            "{VALID}[queue]\nbackend = \"nats\"\nservers = [\"nats://box\"]\nreplicas = 7\n"
+        ));
+        let messages: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "a [queue] needs a shared store for its sinks to write to",
+                "\"nats://box\" is not a NATS server address",
+                "`replicas = 7` is out of range",
+            ]
+        );
+    }
+
+    #[test]
     fn no_projects_is_a_mistake() {
         let p = problems("listen = \"127.0.0.1:8080\"\n");
         assert!(p[0].message.contains("no [[projects]]"));

@@ -37,7 +37,7 @@ impl LinkCache {
         project: &str,
         e: &StoredEvent,
     ) -> rusqlite::Result<()> {
-                let day = e.received_at_ms.div_euclid(LAST_SEEN_PRECISION_MS);
+        let day = e.received_at_ms.div_euclid(LAST_SEEN_PRECISION_MS);
         for (other, user_id) in e.identity_links() {
             let link = (project.to_string(), other.to_string(), user_id.to_string());
             if self.recorded.get(&link) == Some(&day) {

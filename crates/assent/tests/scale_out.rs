@@ -275,14 +275,17 @@ async fn faults_under_load_lose_no_acknowledged_event_and_store_none_twice() {
     d.assert_none_lost_none_twice("kill-sink", &acked);
     d.sinks[0] = Sink::start(&d.config);
 
-        // Every message consumed has left the stream (work-queue retention).
+    // Every message consumed has left the stream (work-queue retention).
     wait_until_the_stream_is_empty(&d);
 }
 
 fn wait_until_the_stream_is_empty(d: &Deployment) {
     let started = Instant::now();
     while stream_messages(d) != 0 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the stream drains");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the stream drains"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -430,6 +433,6 @@ async fn a_deleted_subject_leaves_no_byte_in_postgresql_and_every_collector_drop
         .unwrap();
     assert!(verify.status.success(), "{verify:?}");
     assert!(String::from_utf8_lossy(&verify.stdout).contains("OK: 1 entries"));
-        // Nothing of it is left in the stream either: consumed messages leave it.
+    // Nothing of it is left in the stream either: consumed messages leave it.
     wait_until_the_stream_is_empty(&d);
 }
