@@ -30,6 +30,7 @@ servers=$(echo "$nats_urls" | sed 's/[^,]*/"&"/g; s/,/, /g')
 parts_pids=()
 cleanup() {
   kill "${parts_pids[@]}" 2>/dev/null || true
+  wait "${parts_pids[@]}" 2>/dev/null || true
   exec 3>&-
   wait "$testbed_pid" 2>/dev/null || true
 }
@@ -73,7 +74,8 @@ config direct "backend = \"postgres\"
 url = \"$direct_url\"" ""
 
 start_part() { # config, kind (serve|sink); sets $part_pid and $part_addr
-  RUST_LOG=warn target/release/assent "$2" --config "$dir/$1.toml" > "$dir/$1-$2-$$.out" 2>> "$dir/$1.err" &
+    # 3>&-: only this script may hold the testbed's standard input open.
+  RUST_LOG=warn target/release/assent "$2" --config "$dir/$1.toml" > "$dir/$1-$2-$$.out" 2>> "$dir/$1.err" 3>&- &
   part_pid=$!
   parts_pids+=("$part_pid")
   for _ in $(seq 200); do grep -qE 'listening on|draining' "$dir/$1-$2-$$.out" 2>/dev/null && break; sleep 0.05; done
@@ -86,10 +88,10 @@ pg_events() { psql_ "$1" "SELECT count(*) FROM events"; }
 # Loads both collectors at once; prints their two summary lines.
 load_two() {
   target/release/assent-loadgen --addr "$1" --write-key pk_bench --seconds "$seconds" \
-    --mode batch --batch-size 50 --connections 16 --ids random > "$dir/load1" &
+        --mode batch --batch-size 50 --connections 16 --ids random > "$dir/load1" 3>&- &
   local l1=$!
   target/release/assent-loadgen --addr "$2" --write-key pk_bench --seconds "$seconds" \
-    --mode batch --batch-size 50 --connections 16 --ids random > "$dir/load2" &
+        --mode batch --batch-size 50 --connections 16 --ids random > "$dir/load2" 3>&- &
   wait "$l1" $!
   cat "$dir/load1" "$dir/load2"
 }
@@ -146,7 +148,10 @@ echo "PostgreSQL $(psql_ "$pg_url" 'SHOW server_version'), nats-server $(/usr/sb
 scale_mode queue "$pg_url" yes
 scale_mode direct "$direct_url" no
 
-# The reference: the embedded store, one collector, the same load from both generators.
+# The reference: the embedded store, one collector, the same load from both generators. The
+# servers are stopped first (their standard input closes).
+exec 3>&-
+wait "$testbed_pid" 2>/dev/null || true
 start_collector
 before=$(cpu_seconds "$pid"); events_before=$(stored_events); started=$(date +%s.%N)
 out=$(load_two "$addr" "$addr")
