@@ -52,25 +52,51 @@ impl Drop for Sink {
     }
 }
 
+/// With an ingest log, or collectors writing to PostgreSQL themselves.
+#[derive(Clone, Copy, PartialEq)]
+enum Ingest {
+    ThroughNats,
+    Direct,
+}
+
 /// Everything a scaled-out deployment runs, on this machine.
+///
+/// Fields drop in order: the collectors and sinks stop before the servers they use.
 struct Deployment {
-    pg: Postgres,
-    nats: NatsCluster,
-    config: PathBuf,
     collectors: Vec<Collector>,
     sinks: Vec<Sink>,
+    pg: Postgres,
+    /// The JetStream cluster, with [`Ingest::ThroughNats`].
+    nats: Option<NatsCluster>,
+    config: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Deployment {
-    fn start() -> Deployment {
+    fn start(ingest: Ingest) -> Deployment {
         let pg = Postgres::start();
         let url = pg.new_database("assent");
-        let nats = NatsCluster::start(3);
+        let nats = (ingest == Ingest::ThroughNats).then(|| NatsCluster::start(3));
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("assent.toml");
-        let servers: Vec<String> = nats.urls().iter().map(|u| format!("{u:?}")).collect();
-        let projects: String = ["kill-collector", "kill-nats", "postgres-away", "kill-sink", "privacy"]
+        let queue = match &nats {
+            Some(nats) => {
+                let servers: Vec<String> = nats.urls().iter().map(|u| format!("{u:?}")).collect();
+                format!(
+                    "[queue]\nbackend = \"nats\"\nservers = [{}]\nreplicas = 3\nack_wait_seconds = 5\nbatch = 200\n",
+                    servers.join(", ")
+                )
+            }
+            None => String::new(),
+        };
+        let projects: String = [
+            "kill-collector",
+            "kill-nats",
+            "postgres-away",
+            "kill-sink",
+            "privacy",
+            "direct",
+        ]
             .iter()
             .map(|p| {
                 format!(
@@ -85,11 +111,9 @@ impl Deployment {
             format!(
                 "listen = \"127.0.0.1:0\"\ndata_dir = {data:?}\n\
                  [store]\nbackend = \"postgres\"\nurl = \"{url}\"\nkeys_dir = {keys:?}\n\
-                 [queue]\nbackend = \"nats\"\nservers = [{servers}]\nreplicas = 3\nack_wait_seconds = 5\nbatch = 200\n\
-                 [web]\ndemo = false\n{projects}",
+                                  {queue}[web]\ndemo = false\n{projects}",
                 data = dir.path().join("data").display().to_string(),
                 keys = dir.path().join("keys").display().to_string(),
-                servers = servers.join(", "),
             ),
         )
         .unwrap();
@@ -108,9 +132,15 @@ impl Deployment {
         deployment
             .collectors
             .push(Collector::start(&deployment.config));
-        deployment.sinks.push(Sink::start(&deployment.config));
-        deployment.sinks.push(Sink::start(&deployment.config));
+        if ingest == Ingest::ThroughNats {
+            deployment.sinks.push(Sink::start(&deployment.config));
+            deployment.sinks.push(Sink::start(&deployment.config));
+        }
         deployment
+    }
+
+    fn nats(&mut self) -> &mut NatsCluster {
+        self.nats.as_mut().expect("a deployment through NATS")
     }
 
     fn urls(&self) -> Vec<String> {
@@ -224,7 +254,7 @@ async fn load(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_under_load_lose_no_acknowledged_event_and_store_none_twice() {
-    let mut d = Deployment::start();
+    let mut d = Deployment::start(Ingest::ThroughNats);
     let every = Duration::from_millis(10);
 
     // 1. kill -9 of a collector: its requests in flight get no answer and are sent again to
@@ -239,10 +269,10 @@ async fn faults_under_load_lose_no_acknowledged_event_and_store_none_twice() {
     // 2. kill -9 of one NATS node: the replicated stream keeps serving.
     let running = tokio::spawn(load(d.urls(), "kill-nats", 300, every));
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    d.nats.kill(0);
+    d.nats().kill(0);
     let acked = running.await.unwrap();
     d.assert_none_lost_none_twice("kill-nats", &acked);
-    d.nats.start_node(0);
+    d.nats().start_node(0);
 
     // 3. PostgreSQL away for 30 s under load: collectors keep acknowledging into JetStream;
     // the sinks keep their batches, and catch up once it is back.
@@ -294,7 +324,8 @@ fn wait_until_the_stream_is_empty(d: &Deployment) {
 fn stream_messages(d: &Deployment) -> u64 {
     let report: serde_json::Value = d
         .nats
-        .jsz(1, "streams=true")
+        .as_ref()
+        .and_then(|nats| nats.jsz(1, "streams=true"))
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
     report["account_details"]
@@ -305,6 +336,34 @@ fn stream_messages(d: &Deployment) -> u64 {
         .find(|stream| stream["name"] == "ASSENT_EVENTS")
         .and_then(|stream| stream["state"]["messages"].as_u64())
         .unwrap_or(u64::MAX)
+}
+
+/// Polls a deletion job (as `DELETE /v1/admin/subjects/…` answered it) until it is finished;
+/// returns its last status.
+async fn finished(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    accepted: &serde_json::Value,
+) -> serde_json::Value {
+    let job = accepted["job"].as_str().expect("the answer names its job");
+    let started = Instant::now();
+    loop {
+        let status: serde_json::Value = http
+            .get(format!("{url}/v1/admin/deletions/{job}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if status["status"] == "finished" {
+            return status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Every text (and bytea) column of every table in PostgreSQL, searched for `needle`.
@@ -336,7 +395,7 @@ fn rows_holding(d: &Deployment, needle: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_subject_leaves_no_byte_in_postgresql_and_every_collector_drops_it() {
-    let d = Deployment::start();
+    let d = Deployment::start(Ingest::ThroughNats);
     let http = reqwest::Client::new();
     let urls = d.urls();
     let send = |url: String, body: serde_json::Value| {
@@ -394,25 +453,9 @@ async fn a_deleted_subject_leaves_no_byte_in_postgresql_and_every_collector_drop
         .json()
         .await
         .unwrap();
-    let job = answer["job"].as_str().unwrap().to_string();
-    let started = Instant::now();
-    loop {
-        let status: serde_json::Value = http
-            .get(format!("{}/v1/admin/deletions/{job}", urls[1]))
-            .bearer_auth("sk_privacy")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if status["status"] == "finished" {
-            assert_eq!(status["counts"]["events"], 4);
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "{status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Its job reported by the other collector.
+    let done = finished(&http, &urls[1], "sk_privacy", &answer).await;
+    assert_eq!(done["counts"]["events"], 4);
     // The other collector drops the subject's later events: acknowledged, never stored.
     send(
         urls[1].clone(),
@@ -435,4 +478,57 @@ async fn a_deleted_subject_leaves_no_byte_in_postgresql_and_every_collector_drop
     assert!(String::from_utf8_lossy(&verify.stdout).contains("OK: 1 entries"));
     // Nothing of it is left in the stream either: consumed messages leave it.
     wait_until_the_stream_is_empty(&d);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_queue_collectors_share_postgresql_with_group_commit() {
+    let mut d = Deployment::start(Ingest::Direct);
+    // kill -9 of one collector under load, as above: every acknowledged event is stored once.
+    let running = tokio::spawn(load(d.urls(), "direct", 300, Duration::from_millis(10)));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let _ = d.collectors[0].child.kill();
+    let acked = running.await.unwrap();
+    d.assert_none_lost_none_twice("direct", &acked);
+    d.collectors[0] = Collector::start(&d.config);
+
+    // A subject deleted through one collector is dropped by the other from then on.
+    let http = reqwest::Client::new();
+    let urls = d.urls();
+    let event = |id: &str| {
+        json!({"batch": [{"type": "track", "event": "Viewed", "messageId": id, "anonymousId": "gone-visitor",
+                          "context": {"consent": {"id": "c", "state": {"analytics": "granted"}}}}]})
+    };
+    let post = |url: String, body: serde_json::Value| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{url}/v1/batch"))
+                .basic_auth("pk_direct", Some(""))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(post(urls[1].clone(), event("before")).await["accepted"], 1);
+    let deleted: serde_json::Value = http
+        .delete(format!("{}/v1/admin/subjects/gone-visitor", urls[0]))
+        .bearer_auth("sk_direct")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let done = finished(&http, &urls[1], "sk_direct", &deleted).await;
+    assert_eq!(done["counts"]["events"], 1);
+    let after = post(urls[1].clone(), event("after")).await;
+    assert_eq!(after["accepted"], 1, "acknowledged like any event: {after}");
+    assert_eq!(
+        d.sql("SELECT count(*) FROM events WHERE anonymous_id = 'gone-visitor'"),
+        "0",
+        "and never stored"
+    );
 }
