@@ -255,14 +255,7 @@ pub(crate) fn write(
         Some(Err(e)) => return Err(e),
         _ => return Err(ended()),
     };
-    let head = serde_json::json!({
-        "project": subject.project,
-        "identifiers": subject.ids,
-        "generatedAt": generated_at,
-    })
-    .to_string();
-    // The head's closing brace is left off: the sections follow it.
-    out.write_all(&head.as_bytes()[..head.len() - 1])?;
+    assent_store::export::write_head(out, &subject, &generated_at)?;
     let mut counts = Counts::new();
     let mut section: Option<(&'static str, u64)> = None;
     while let Some(piece) = pieces.blocking_recv() {

@@ -251,6 +251,23 @@ pub fn consent_history(
     Ok(entries)
 }
 
+/// Writes the document's head — project, identifiers, when — without its closing brace: the
+/// sections (`,\n"name": [\n…\n]`) follow it, and `}\n` ends the document. Every engine's
+/// export writes the same document.
+pub fn write_head(
+    out: &mut dyn Write,
+    subject: &Subject,
+    generated_at: &str,
+) -> std::io::Result<()> {
+    let head = serde_json::json!({
+        "project": subject.project,
+        "identifiers": subject.ids,
+        "generatedAt": generated_at,
+    })
+    .to_string();
+    out.write_all(&head.as_bytes()[..head.len() - 1])
+}
+
 /// Writes the export of the subject `id` of `project` to `out`, and returns the subject and
 /// how many items each section had. A subject never seen gives the same document, empty.
 pub fn export_subject(
@@ -268,14 +285,7 @@ pub fn export_subject(
         [generated_at_ms],
         |r| r.get::<_, String>(0),
     )?;
-    let head = serde_json::json!({
-        "project": subject.project,
-        "identifiers": subject.ids,
-        "generatedAt": generated_at,
-    })
-    .to_string();
-    // The head's closing brace is left off: the sections follow it.
-    out.write_all(&head.as_bytes()[..head.len() - 1])?;
+    write_head(out, &subject, &generated_at)?;
     let mut counts = Counts::new();
     for section in SECTIONS {
         write!(out, ",\n\"{}\": [\n", section.name)?;

@@ -338,6 +338,18 @@ fn stream_messages(d: &Deployment) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
+/// `DELETE /v1/admin/subjects/{id}`: the job's first status.
+async fn forget(http: &reqwest::Client, url: &str, token: &str, id: &str) -> serde_json::Value {
+    http.delete(format!("{url}/v1/admin/subjects/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Polls a deletion job (as `DELETE /v1/admin/subjects/…` answered it) until it is finished;
 /// returns its last status.
 async fn finished(
@@ -441,18 +453,7 @@ async fn a_deleted_subject_leaves_no_byte_in_postgresql_and_every_collector_drop
     assert!(!rows_holding(&d, "ada-7f3a").is_empty());
 
     // Deleted through the first collector.
-    let answer: serde_json::Value = http
-        .delete(format!(
-            "{}/v1/admin/subjects/ada-7f3a@example.org",
-            urls[0]
-        ))
-        .bearer_auth("sk_privacy")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = forget(&http, &urls[0], "sk_privacy", "ada-7f3a@example.org").await;
     // Its job reported by the other collector.
     let done = finished(&http, &urls[1], "sk_privacy", &answer).await;
     assert_eq!(done["counts"]["events"], 4);
@@ -513,15 +514,7 @@ async fn without_a_queue_collectors_share_postgresql_with_group_commit() {
         }
     };
     assert_eq!(post(urls[1].clone(), event("before")).await["accepted"], 1);
-    let deleted: serde_json::Value = http
-        .delete(format!("{}/v1/admin/subjects/gone-visitor", urls[0]))
-        .bearer_auth("sk_direct")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let deleted = forget(&http, &urls[0], "sk_direct", "gone-visitor").await;
     let done = finished(&http, &urls[1], "sk_direct", &deleted).await;
     assert_eq!(done["counts"]["events"], 1);
     let after = post(urls[1].clone(), event("after")).await;
