@@ -2,7 +2,7 @@
 //!
 //! A token opens exactly one project, and its name is the actor the audit trail records.
 //! Write keys are public (they ship in web pages) and never work here; an admin token never
-//! works for ingest (`projects.rs`).
+//! works for ingest (`projects.rs`). A viewer token (statistics only) gets `403`.
 
 use std::sync::Arc;
 
@@ -34,10 +34,13 @@ impl FromRequestParts<App> for Admin {
                 scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
             })
             .ok_or(AdminError::Unauthorized)?;
-        let (token, project) = app
-            .projects
-            .admin_token(secret)
-            .ok_or(AdminError::Unauthorized)?;
+        let Some((token, project)) = app.projects.admin_token(secret) else {
+            // A viewer token is known, and refused for what it may not do.
+            return Err(match app.projects.viewer_token(secret) {
+                Some(_) => AdminError::ViewerToken,
+                None => AdminError::Unauthorized,
+            });
+        };
         Ok(Admin {
             project: project.clone(),
             actor: token.name.clone(),
