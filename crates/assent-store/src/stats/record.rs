@@ -346,7 +346,7 @@ fn origin(page: &Page, search: &str, campaign: Option<&Campaign>, strings: &mut 
         .filter(|r| !r.is_empty())
         .filter(|r| sources::host(r) != own_host || own_host.is_none());
     let source = match (&utm[0], referrer) {
-        (Some(s), _) => s.to_string(),
+        (Some(s), _) => sources::known(s).unwrap_or(s).to_string(),
         (None, Some(r)) => sources::name(r),
         (None, None) => "Direct / none".to_string(),
     };

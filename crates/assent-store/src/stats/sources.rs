@@ -49,6 +49,13 @@ const KNOWN: &[(&str, &str)] = &[
     ("perplexity", "Perplexity"),
 ];
 
+/// The well-known name of a campaign's `utm_source` (`google` → `Google`), so that a site's
+/// campaigns and its referrals count together.
+pub(crate) fn known(utm_source: &str) -> Option<&'static str> {
+    let key = utm_source.trim().to_ascii_lowercase();
+    KNOWN.iter().find(|(k, _)| *k == key).map(|(_, name)| *name)
+}
+
 /// The source a referrer stands for.
 pub(crate) fn name(referrer: &str) -> String {
     let Some(host) = host(referrer) else {
@@ -91,5 +98,7 @@ mod tests {
         assert_eq!(name("https://t.example.com/"), "t.example.com");
         assert_eq!(page("https://www.example.org/a/?x=1"), "example.org/a");
         assert_eq!(host("http://shop.test:8080/x"), Some("shop.test"));
+        assert_eq!(known("Google"), Some("Google"));
+        assert_eq!(known("newsletter"), None);
     }
 }
