@@ -201,8 +201,7 @@ async fn every_panel_has_csv_and_mistakes_are_named() {
     ] {
         let res = server
             .http
-            .get(format!("{}/v1/stats/{path}", server.url))
-            .query(&[("format", "csv")])
+            .get(format!("{}/v1/stats/{path}{}format=csv", server.url, if path.contains('?') { '&' } else { '?' }))
             .bearer_auth(VIEWER)
             .send()
             .await
