@@ -30,7 +30,8 @@ export function duration(ms: number): string {
 
 /** The change from `before` to `now`, as `+12%`, or '' when there is nothing to compare. */
 export function change(now: number, before: number): { text: string; direction: 'up' | 'down' | 'flat' } {
-  if (before === 0) return { text: now === 0 ? '' : 'new', direction: now === 0 ? 'flat' : 'up' }
+  // Nothing before (a new site, or data kept for less than two periods): nothing to compare.
+  if (before === 0) return { text: '', direction: 'flat' }
   const c = (now - before) / before
   if (Math.abs(c) < 0.005) return { text: '±0%', direction: 'flat' }
   return { text: `${c > 0 ? '+' : '−'}${Math.abs(c * 100).toFixed(Math.abs(c) < 0.1 ? 1 : 0)}%`, direction: c > 0 ? 'up' : 'down' }

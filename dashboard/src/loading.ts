@@ -1,7 +1,7 @@
 // Every panel fetches on its own; the page is "ready" (for people: no spinner; for tests and
 // the benchmark: `<body data-state="ready">`) once none is still waiting.
 
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { Unauthorized } from './api'
 
 let pending = 0
@@ -25,10 +25,16 @@ export interface Loaded<T> {
 /** Loads `load()` again whenever `key` changes; a stale answer never replaces a newer one. */
 export function useLoaded<T>(key: string, load: () => Promise<T>): Loaded<T> {
   const [state, setState] = useState<Loaded<T>>({ loading: true })
+  // Counted as pending from the render that asks for it, not from the effect after it: in
+  // between, the page must not look ready with the previous view's figures.
+  const asked = useRef<string | undefined>(undefined)
+  if (asked.current !== key) {
+    asked.current = key
+    mark(1)
+  }
   useEffect(() => {
     let current = true
     setState((s) => ({ ...s, loading: true }))
-    mark(1)
     load()
       .then((data) => current && setState({ data, loading: false }))
       .catch((e: unknown) => {

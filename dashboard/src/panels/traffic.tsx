@@ -36,13 +36,10 @@ export function TrafficPanel({ view }: { view: View }) {
   const chart = useMemo(() => {
     if (!data) return undefined
     const times = data.series.map((p) => p.startMs)
-    return {
-      times,
-      series: [
-        { label: `${metric.label}, this period`, values: data.series.map(metric.point), color: '#1d4ed8', fill: 'rgba(29, 78, 216, 0.08)' },
-        { label: 'previous period', values: data.previousSeries.map(metric.point), color: '#94a3b8', dash: [6, 4] },
-      ],
-    }
+    const series = [{ label: `${metric.label}, this period`, values: data.series.map(metric.point), color: '#1d4ed8', fill: 'rgba(29, 78, 216, 0.08)' }]
+    const previous = data.previousSeries.map(metric.point)
+    if (previous.some((v) => v)) series.push({ label: 'previous period', values: previous, color: '#94a3b8', fill: '' })
+    return { times, series }
   }, [data, metricKey])
   return (
     <section class="card wide" aria-labelledby="traffic-title" data-panel="traffic" aria-busy={loading}>
@@ -71,7 +68,7 @@ export function TrafficPanel({ view }: { view: View }) {
                 {data ? m.show(now) : '…'}
               </span>
               <span class={`kpi-change ${good}`} title={data ? `previous period: ${m.show(before)}` : undefined}>
-                {c.text && `${c.text} vs previous`}
+                {c.text ? `${c.text} vs previous` : data && 'no earlier data'}
               </span>
             </button>
           )
