@@ -41,15 +41,35 @@ pub(crate) fn visit_dimension(d: Dimension) -> Option<usize> {
     VISIT_DIMENSIONS.iter().position(|v| *v == d)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct DayDigest {
     /// Days since 1970 (the partition's day).
     pub day: i64,
     pub strings: Strings,
     pub projects: Vec<ProjectDay>,
+    /// Answers already computed from this digest (see `memo.rs`); they go with it.
+    #[serde(skip)]
+    pub memo: super::memo::Memo,
+    #[serde(skip)]
+    span: std::sync::OnceLock<Option<(i64, i64)>>,
 }
 
 impl DayDigest {
+    /// The first and last start of its visits (a partition holds its day's visits, and late
+    /// ones of days before).
+    pub fn span(&self) -> Option<(i64, i64)> {
+        *self.span.get_or_init(|| {
+            let starts = self
+                .projects
+                .iter()
+                .flat_map(|p| p.visits.iter().map(|v| v.start_ms));
+            starts.fold(None, |span, s| match span {
+                None => Some((s, s)),
+                Some((a, b)) => Some((a.min(s), b.max(s))),
+            })
+        })
+    }
+
     pub fn project(&self, name: &str) -> Option<&ProjectDay> {
         let sym = self.strings.find(name)?;
         self.projects.iter().find(|p| p.project == sym)
@@ -128,6 +148,8 @@ pub(crate) fn digest(day: i64, mut strings: Strings, records: &[EventRecord]) ->
         day,
         strings,
         projects,
+        memo: Default::default(),
+        span: Default::default(),
     }
 }
 

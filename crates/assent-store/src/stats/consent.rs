@@ -2,7 +2,7 @@
 //! chose, where from and under which policy revision, privacy signals, and how much is stored
 //! without identifiers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::build::{DayDigest, StoredChoice, Visit, DNT, GPC, NO_VISITOR, TRAFFIC};
@@ -27,6 +27,9 @@ impl Choices {
     }
 }
 
+/// The categories every visitor is counted in, whatever their snapshots name.
+const BUILT_IN: [&str; 4] = ["analytics", "functional", "marketing", "replay"];
+
 #[derive(Default)]
 struct Tally {
     categories: BTreeMap<String, CategoryStates>,
@@ -36,7 +39,7 @@ struct Tally {
     by_revision: BTreeMap<String, Choices>,
 }
 
-pub(crate) fn consent(
+pub(crate) fn scan(
     days: &[Arc<DayDigest>],
     query: &StatsQuery,
     interval: Interval,
@@ -45,20 +48,48 @@ pub(crate) fn consent(
     let mut series = vec![ConsentPoint::default(); starts.len()];
     let mut stats = ConsentStats::default();
     let mut tally = Tally::default();
-    // Categories first, so that every visitor is counted in each (as unknown if need be).
-    for digest in days {
-        if let Some(scan) = DayScan::new(digest, query) {
-            for states in &scan.day.snapshots {
-                for (c, _) in states {
-                    category(&mut tally, scan.text(*c));
-                }
-            }
-        }
-    }
     for digest in days {
         let Some(scan) = DayScan::new(digest, query) else {
             continue;
         };
+        // The day's categories: the built-in ones and any other its snapshots name. Every
+        // visitor of the day is counted in each (as unknown if need be).
+        let mut names: Vec<String> = BUILT_IN.iter().map(|c| c.to_string()).collect();
+        for states in &scan.day.snapshots {
+            for (c, _) in states {
+                let name = scan.text(*c);
+                if name != "necessary" && !names.iter().any(|n| n == name) {
+                    names.push(name.to_string());
+                }
+            }
+        }
+        for name in &names {
+            tally
+                .categories
+                .entry(name.clone())
+                .or_insert_with(|| CategoryStates {
+                    category: name.clone(),
+                    ..CategoryStates::default()
+                });
+        }
+        // Each snapshot's state in each category, worked out once for the day.
+        let analytics = names.iter().position(|n| n == "analytics");
+        let snapshot_states: Vec<Vec<Option<u8>>> = scan
+            .day
+            .snapshots
+            .iter()
+            .map(|states| {
+                names
+                    .iter()
+                    .map(|n| {
+                        states
+                            .iter()
+                            .find(|(c, _)| scan.text(*c) == n)
+                            .map(|(_, s)| *s)
+                    })
+                    .collect()
+            })
+            .collect();
         let visits: Vec<&Visit> = scan.visits().map(|(_, v)| v).collect();
         for v in &visits {
             stats.events += u64::from(v.events);
@@ -96,24 +127,22 @@ pub(crate) fn consent(
                 .rev()
                 .find(|v| v.snapshot != 0)
                 .unwrap_or(&group[group.len() - 1]);
-            let states: HashMap<&str, u8> = scan.day.snapshots[last.snapshot as usize]
-                .iter()
-                .map(|(c, s)| (scan.text(*c), *s))
-                .collect();
-            for (name, counts) in tally.categories.iter_mut() {
-                match states.get(name.as_str()) {
-                    Some(&GRANTED) => counts.granted += 1,
-                    Some(&DENIED) => counts.denied += 1,
-                    Some(&NOT_ANSWERED) => counts.not_answered += 1,
+            let states = &snapshot_states[last.snapshot as usize];
+            for (state, name) in states.iter().zip(&names) {
+                let counts = tally.categories.get_mut(name).expect("added above");
+                match state {
+                    Some(GRANTED) => counts.granted += 1,
+                    Some(DENIED) => counts.denied += 1,
+                    Some(NOT_ANSWERED) => counts.not_answered += 1,
                     _ if last.snapshot != 0 => counts.not_answered += 1,
                     _ => counts.unknown += 1,
                 }
             }
             if let Some(&b) = index.get(&interval.bucket_start(last.start_ms)) {
                 let p = &mut series[b];
-                match (last.snapshot, states.get("analytics")) {
-                    (_, Some(&GRANTED)) => p.granted += 1,
-                    (_, Some(&DENIED)) => p.denied += 1,
+                match (last.snapshot, analytics.and_then(|a| states[a])) {
+                    (_, Some(GRANTED)) => p.granted += 1,
+                    (_, Some(DENIED)) => p.denied += 1,
                     (0, _) => p.unknown += 1,
                     _ => p.not_answered += 1,
                 }
@@ -144,21 +173,6 @@ pub(crate) fn consent(
         .map(|(start_ms, value)| Point { start_ms, value })
         .collect();
     stats
-}
-
-fn category<'t>(tally: &'t mut Tally, name: &str) -> Option<&'t mut CategoryStates> {
-    if name == "necessary" {
-        return None;
-    }
-    Some(
-        tally
-            .categories
-            .entry(name.to_string())
-            .or_insert_with(|| CategoryStates {
-                category: name.to_string(),
-                ..CategoryStates::default()
-            }),
-    )
 }
 
 fn count_choice(scan: &DayScan, c: &StoredChoice, tally: &mut Tally) {

@@ -8,7 +8,7 @@ use super::record::Sym;
 use super::scan::DayScan;
 use super::{Funnel, FunnelStep, FunnelStepCount, StatsQuery};
 
-pub(crate) fn funnel(days: &[Arc<DayDigest>], query: &StatsQuery, steps: &[FunnelStep]) -> Funnel {
+pub(crate) fn scan(days: &[Arc<DayDigest>], query: &StatsQuery, steps: &[FunnelStep]) -> Funnel {
     let mut reached = vec![0u64; steps.len()];
     let (mut consented_visits, mut visits) = (0, 0);
     for digest in days {

@@ -38,12 +38,15 @@ mod build;
 mod consent;
 pub(crate) mod engine;
 mod funnel;
+mod memo;
 mod privacy;
 mod record;
 mod scan;
 mod sources;
 mod top;
 mod traffic;
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -384,9 +387,116 @@ pub struct ConsentStats {
 }
 
 pub(crate) use build::DayDigest;
-pub(crate) use consent::consent;
 pub(crate) use engine::StatsEngine;
-pub(crate) use funnel::funnel;
 pub(crate) use privacy::activity as privacy_activity;
-pub(crate) use top::{event_properties, top};
-pub(crate) use traffic::traffic;
+
+// Each statistic is the sum of its answers over the days of the period (see `memo.rs`).
+
+pub(crate) fn traffic(days: &[Arc<DayDigest>], query: &StatsQuery, interval: Interval) -> Traffic {
+    let (starts, _) = traffic::buckets(query, interval);
+    let empty = Traffic {
+        totals: Totals::default(),
+        series: starts
+            .into_iter()
+            .map(|start_ms| Point {
+                start_ms,
+                value: Totals::default(),
+            })
+            .collect(),
+    };
+    memo::per_day(
+        days,
+        query,
+        &format!("traffic|{interval:?}"),
+        empty,
+        |d, q| traffic::scan(d, q, interval),
+    )
+}
+
+pub(crate) fn top(
+    days: &[Arc<DayDigest>],
+    query: &StatsQuery,
+    dimension: Dimension,
+    limit: usize,
+) -> TopList {
+    let empty = TopList {
+        dimension,
+        rows: Vec::new(),
+        total_rows: 0,
+    };
+    let all = memo::per_day(days, query, &format!("top|{dimension:?}"), empty, |d, q| {
+        top::scan(d, q, dimension, usize::MAX)
+    });
+    top::finish(all, limit)
+}
+
+pub(crate) fn event_properties(
+    days: &[Arc<DayDigest>],
+    query: &StatsQuery,
+    event: &str,
+    limit: usize,
+) -> Vec<PropertyRow> {
+    let all = memo::per_day(
+        days,
+        query,
+        &format!("properties|{event}"),
+        memo::Properties(Vec::new()),
+        |d, q| memo::Properties(top::scan_properties(d, q, event, usize::MAX)),
+    );
+    top::finish_properties(all.0, limit)
+}
+
+pub(crate) fn funnel(days: &[Arc<DayDigest>], query: &StatsQuery, steps: &[FunnelStep]) -> Funnel {
+    let empty = Funnel {
+        steps: steps
+            .iter()
+            .map(|step| FunnelStepCount {
+                step: step.clone(),
+                visits: 0,
+            })
+            .collect(),
+        consented_visits: 0,
+        visits: 0,
+    };
+    memo::per_day(days, query, &format!("funnel|{steps:?}"), empty, |d, q| {
+        funnel::scan(d, q, steps)
+    })
+}
+
+pub(crate) fn consent(
+    days: &[Arc<DayDigest>],
+    query: &StatsQuery,
+    interval: Interval,
+) -> ConsentStats {
+    let (starts, _) = traffic::buckets(query, interval);
+    let empty = ConsentStats {
+        series: starts
+            .into_iter()
+            .map(|start_ms| Point {
+                start_ms,
+                value: ConsentPoint::default(),
+            })
+            .collect(),
+        ..ConsentStats::default()
+    };
+    let mut stats = memo::per_day(
+        days,
+        query,
+        &format!("consent|{interval:?}"),
+        empty,
+        |d, q| consent::scan(d, q, interval),
+    );
+    stats.categories.sort_by(|a, b| a.category.cmp(&b.category));
+    stats
+        .choices_by_category
+        .sort_by(|a, b| a.category.cmp(&b.category));
+    for groups in [&mut stats.by_source, &mut stats.by_revision] {
+        groups.sort_by(|a, b| {
+            b.choices
+                .total
+                .cmp(&a.choices.total)
+                .then(a.name.cmp(&b.name))
+        });
+    }
+    stats
+}

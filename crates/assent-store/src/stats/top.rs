@@ -34,7 +34,7 @@ impl Counts {
     }
 }
 
-pub(crate) fn top(
+pub(crate) fn scan(
     days: &[Arc<DayDigest>],
     query: &StatsQuery,
     dimension: Dimension,
@@ -99,7 +99,7 @@ pub(crate) fn top(
             }
         }
     }
-    let mut rows: Vec<TopRow> = merged
+    let rows: Vec<TopRow> = merged
         .into_iter()
         .map(|(value, c)| TopRow {
             value,
@@ -111,22 +111,37 @@ pub(crate) fn top(
             duration_ms: c.duration_ms,
         })
         .collect();
-    rows.sort_by(|a, b| {
+    finish(
+        TopList {
+            dimension,
+            total_rows: rows.len(),
+            rows,
+        },
+        limit,
+    )
+}
+
+/// Most visitors first (then most pageviews and events, then by value), cut at `limit`.
+pub(crate) fn finish(mut list: TopList, limit: usize) -> TopList {
+    list.rows.sort_by(|a, b| {
         (b.visitors, b.pageviews + b.events, b.visits)
             .cmp(&(a.visitors, a.pageviews + a.events, a.visits))
             .then_with(|| a.value.cmp(&b.value))
     });
-    let total_rows = rows.len();
-    rows.truncate(limit);
-    TopList {
-        dimension,
-        rows,
-        total_rows,
-    }
+    list.total_rows = list.rows.len();
+    list.rows.truncate(limit);
+    list
+}
+
+#[derive(Default, Clone, Copy)]
+struct PropertyCount {
+    events: u64,
+    visitors: u64,
+    last_visitor: Option<u32>,
 }
 
 /// The scalar properties of custom event `event`, by value.
-pub(crate) fn event_properties(
+pub(crate) fn scan_properties(
     days: &[Arc<DayDigest>],
     query: &StatsQuery,
     event: &str,
@@ -140,28 +155,39 @@ pub(crate) fn event_properties(
         let Some(name) = digest.strings.find(event) else {
             continue;
         };
-        let mut day: HashMap<(Sym, Sym), (u64, u32)> = HashMap::new();
-        let mut visitors: HashMap<(Sym, Sym), u64> = HashMap::new();
+        // Per property: its values' counts, indexed by the value's symbol (a day has few
+        // properties, and every value is in the day's table of strings).
+        let mut day: HashMap<Sym, Vec<PropertyCount>> = HashMap::new();
+        let strings = scan.strings_len();
         for (_, v) in scan.visits() {
             for step in scan.steps(v).iter().filter(|s| !s.page && s.name == name) {
-                for pair in scan.properties(step) {
-                    let entry = day.entry(*pair).or_insert((0, u32::MAX - 1));
-                    entry.0 += 1;
-                    if v.has(TRAFFIC) && entry.1 != v.visitor {
-                        entry.1 = v.visitor;
-                        *visitors.entry(*pair).or_default() += 1;
+                for (key, value) in scan.properties(step) {
+                    let values = day
+                        .entry(*key)
+                        .or_insert_with(|| vec![PropertyCount::default(); strings]);
+                    let c = &mut values[*value as usize];
+                    c.events += 1;
+                    if v.has(TRAFFIC) && c.last_visitor != Some(v.visitor) {
+                        c.last_visitor = Some(v.visitor);
+                        c.visitors += 1;
                     }
                 }
             }
         }
-        for (pair, (events, _)) in day {
-            let key = (scan.text(pair.0).to_string(), scan.text(pair.1).to_string());
-            let m = merged.entry(key).or_default();
-            m.0 += visitors.get(&pair).copied().unwrap_or(0);
-            m.1 += events;
+        for (key, values) in day {
+            for (value, c) in values.iter().enumerate().filter(|(_, c)| c.events > 0) {
+                let m = merged
+                    .entry((
+                        scan.text(key).to_string(),
+                        scan.text(value as Sym).to_string(),
+                    ))
+                    .or_default();
+                m.0 += c.visitors;
+                m.1 += c.events;
+            }
         }
     }
-    let mut rows: Vec<PropertyRow> = merged
+    let rows: Vec<PropertyRow> = merged
         .into_iter()
         .map(|((property, value), (visitors, events))| PropertyRow {
             property,
@@ -170,6 +196,11 @@ pub(crate) fn event_properties(
             events,
         })
         .collect();
+    finish_properties(rows, limit)
+}
+
+/// Most visitors first, then most events, cut at `limit`.
+pub(crate) fn finish_properties(mut rows: Vec<PropertyRow>, limit: usize) -> Vec<PropertyRow> {
     rows.sort_by(|a, b| {
         (b.visitors, b.events)
             .cmp(&(a.visitors, a.events))

@@ -20,7 +20,7 @@ pub(crate) fn buckets(query: &StatsQuery, interval: Interval) -> (Vec<i64>, Hash
     (starts, index)
 }
 
-pub(crate) fn traffic(days: &[Arc<DayDigest>], query: &StatsQuery, interval: Interval) -> Traffic {
+pub(crate) fn scan(days: &[Arc<DayDigest>], query: &StatsQuery, interval: Interval) -> Traffic {
     let (starts, index) = buckets(query, interval);
     let mut series: Vec<Totals> = vec![Totals::default(); starts.len()];
     let mut totals = Totals::default();
