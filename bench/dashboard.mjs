@@ -22,6 +22,9 @@ const quantile = (xs, q) => {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]
 }
 
+// Right after start: digests are read from their partitions and no day's answer is kept yet.
+const cold = await timed('/v1/stats/traffic?period=90d')
+console.log(`first answer after start (traffic, 90 days): ${cold.toFixed(0)} ms; then ${(await timed('/v1/stats/top/page?period=90d')).toFixed(0)} ms for top pages`)
 const top = await (await fetch(`${base}/v1/stats/top/browser?period=90d`, { headers: auth })).json()
 const browser = encodeURIComponent(top.rows[0].value)
 const panels = (period) => [
@@ -53,6 +56,16 @@ for (const period of PERIODS) {
   }
 }
 console.log(`\nslowest panel p95: ${worst.toFixed(1)} ms`)
+
+// A filter never asked before: its answers are computed from the digests, then kept.
+const countries = (await (await fetch(`${base}/v1/stats/top/country?period=90d&limit=12`, { headers: auth })).json()).rows.map((r) => r.value)
+const firsts = []
+for (const country of countries) {
+  for (const path of ['traffic', 'top/page', 'top/source', 'consent']) {
+    firsts.push(await timed(`/v1/stats/${path}?period=90d&country=${encodeURIComponent(country)}&device=Mobile`))
+  }
+}
+console.log(`first answers of new filters (${firsts.length}: ${countries.length} countries × 4 panels, 90 days): p50 ${quantile(firsts, 0.5).toFixed(1)} ms, p95 ${quantile(firsts, 0.95).toFixed(1)} ms, max ${Math.max(...firsts).toFixed(1)} ms`)
 
 const browserApp = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] })
 const page = await browserApp.newPage({ viewport: { width: 1280, height: 900 } })

@@ -30,7 +30,7 @@ TOML
   /usr/bin/time -f "demo-data: %e s, %M KB max RSS" target/release/assent demo-data --config "$dir/assent.toml" --events "$events" --days "$days"
   touch "$dir/made-$events-$days"
 fi
-echo "store: $(du -sh "$dir/data" | cut -f1) in $(ls "$dir/data/events" | wc -l) partitions"
+echo "store: $(du -sh "$dir/data" | cut -f1) in $(ls "$dir"/data/events/*.db | wc -l) partitions"
 RUST_LOG=warn target/release/assent serve --config "$dir/assent.toml" > "$dir/out" 2> "$dir/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT

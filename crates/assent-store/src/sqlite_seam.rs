@@ -251,9 +251,10 @@ impl Store for SqliteStore {
         query: StatsQuery,
         interval: Interval,
     ) -> StoreFuture<'_, PrivacyActivity> {
-        let dir = self.dir().to_path_buf();
+        let engine = self.stats_engine();
         self.read(move |conn| {
-            stats::privacy_activity(conn, &dir, &query, interval).map_err(read_error)
+            engine.notice_privacy_work().map_err(read_error)?;
+            stats::privacy_activity(conn, &engine, &query, interval).map_err(read_error)
         })
     }
 

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
 use serde::Serialize;
 
@@ -53,15 +52,7 @@ impl FromRequestParts<App> for Access {
     type Rejection = StatsError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Access, StatsError> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            });
-        if let Some(secret) = bearer {
+        if let Some(secret) = crate::admin::bearer(&parts.headers) {
             return Access::of_token(app, secret).ok_or(StatsError::BadToken);
         }
         crate::server_id::request_cookie(&parts.headers, COOKIE)

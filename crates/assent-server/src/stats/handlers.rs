@@ -2,7 +2,7 @@
 //! answers in JSON or (`format=csv`) CSV.
 
 use assent_store::stats::{
-    ConsentStats, Dimension, Funnel, Interval, Point, PrivacyActivity, TopList, Totals,
+    Choices, ConsentStats, Dimension, Funnel, Interval, Point, PrivacyActivity, TopList, Totals,
 };
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
@@ -301,146 +301,122 @@ pub async fn consent(
         .stats_consent(p.query(&access.project.id), p.interval)
         .await?;
     if p.format == Format::Csv {
-        let mut t = Table::new(
-            "consent",
-            &[
-                "table",
-                "name",
-                "granted",
-                "denied",
-                "not_answered",
-                "unknown",
-                "choices",
-                "accept_all",
-                "reject_all",
-                "custom",
-                "opt_outs",
-                "opt_ins",
-            ],
-        );
-        let n = |v: u64| v.to_string();
-        for c in &stats.categories {
-            t.row([
-                "visitors_by_category".into(),
-                c.category.clone(),
-                n(c.granted),
-                n(c.denied),
-                n(c.not_answered),
-                n(c.unknown),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]);
-        }
-        for c in &stats.choices_by_category {
-            t.row([
-                "choices_by_category".into(),
-                c.category.clone(),
-                n(c.granted),
-                n(c.denied),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]);
-        }
-        let choices =
-            |t: &mut Table, table: &str, name: String, c: &assent_store::stats::Choices| {
-                t.row([
-                    table.to_string(),
-                    name,
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    n(c.total),
-                    n(c.accept_all),
-                    n(c.reject_all),
-                    n(c.custom),
-                    n(c.opt_outs),
-                    n(c.opt_ins),
-                ]);
-            };
-        choices(&mut t, "choices", "all".into(), &stats.choices);
-        for g in &stats.by_source {
-            choices(&mut t, "choices_by_source", g.name.clone(), &g.choices);
-        }
-        for g in &stats.by_revision {
-            choices(&mut t, "choices_by_revision", g.name.clone(), &g.choices);
-        }
-        for point in &stats.series {
-            let v = &point.value;
-            t.row([
-                "analytics_by_time".into(),
-                day_or_hour(point.start_ms),
-                n(v.granted),
-                n(v.denied),
-                n(v.not_answered),
-                n(v.unknown),
-                n(v.choices.total),
-                n(v.choices.accept_all),
-                n(v.choices.reject_all),
-                n(v.choices.custom),
-                n(v.choices.opt_outs),
-                n(v.choices.opt_ins),
-            ]);
-        }
-        t.row([
-            "signals".into(),
-            "gpc_visitors".into(),
-            n(stats.gpc_visitors),
-            String::new(),
-            String::new(),
-            String::new(),
-            n(stats.gpc_choices),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]);
-        t.row([
-            "signals".into(),
-            "dnt_visitors".into(),
-            n(stats.dnt_visitors),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]);
-        t.row([
-            "events".into(),
-            "without_identifiers".into(),
-            n(stats.events_without_identifiers),
-            String::new(),
-            String::new(),
-            String::new(),
-            n(stats.events),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]);
-        return Ok(t.into_response());
+        return Ok(consent_csv(&stats));
     }
     Ok(json(ConsentAnswer {
         period: p.period,
         interval: p.interval,
         stats,
     }))
+}
+
+/// The consent panel as one table: a `table` column says which part of the panel a row is.
+fn consent_csv(stats: &ConsentStats) -> Response {
+    let mut t = Table::new(
+        "consent",
+        &[
+            "table",
+            "name",
+            "granted",
+            "denied",
+            "not_answered",
+            "unknown",
+            "choices",
+            "accept_all",
+            "reject_all",
+            "custom",
+            "opt_outs",
+            "opt_ins",
+        ],
+    );
+    let mut row = |table: &str, name: &str, states: [Option<u64>; 4], choices: Option<&Choices>| {
+        let cell = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let c = choices.map(|c| {
+            [
+                c.total,
+                c.accept_all,
+                c.reject_all,
+                c.custom,
+                c.opt_outs,
+                c.opt_ins,
+            ]
+        });
+        let mut cells = vec![table.to_string(), name.to_string()];
+        cells.extend(states.into_iter().map(cell));
+        cells.extend((0..6).map(|i| cell(c.map(|c| c[i]))));
+        t.row(cells);
+    };
+    for c in &stats.categories {
+        let states = [
+            Some(c.granted),
+            Some(c.denied),
+            Some(c.not_answered),
+            Some(c.unknown),
+        ];
+        row("visitors_by_category", &c.category, states, None);
+    }
+    for c in &stats.choices_by_category {
+        row(
+            "choices_by_category",
+            &c.category,
+            [Some(c.granted), Some(c.denied), None, None],
+            None,
+        );
+    }
+    row("choices", "all", [None; 4], Some(&stats.choices));
+    for g in &stats.by_source {
+        row("choices_by_source", &g.name, [None; 4], Some(&g.choices));
+    }
+    for g in &stats.by_revision {
+        row("choices_by_revision", &g.name, [None; 4], Some(&g.choices));
+    }
+    for point in &stats.series {
+        let v = &point.value;
+        let states = [
+            Some(v.granted),
+            Some(v.denied),
+            Some(v.not_answered),
+            Some(v.unknown),
+        ];
+        row(
+            "analytics_by_time",
+            &day_or_hour(point.start_ms),
+            states,
+            Some(&v.choices),
+        );
+    }
+    row(
+        "signals",
+        "gpc_visitors",
+        [Some(stats.gpc_visitors), None, None, None],
+        None,
+    );
+    row(
+        "signals",
+        "gpc_choices",
+        [Some(stats.gpc_choices), None, None, None],
+        None,
+    );
+    row(
+        "signals",
+        "dnt_visitors",
+        [Some(stats.dnt_visitors), None, None, None],
+        None,
+    );
+    row(
+        "events",
+        "all",
+        [Some(stats.events), None, None, None],
+        None,
+    );
+    row(
+        "events",
+        "without_identifiers",
+        [Some(stats.events_without_identifiers), None, None, None],
+        None,
+    );
+    drop(row);
+    t.into_response()
 }
 
 /// What each kind of data is kept for, and when its oldest day goes.

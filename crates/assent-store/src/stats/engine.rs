@@ -40,6 +40,8 @@ pub(crate) struct StatsEngine {
     live: Mutex<HashMap<PartitionDay, Arc<Mutex<LiveDay>>>>,
     /// Builds of closed days, one at a time.
     building: Mutex<()>,
+    /// Events stored and suppressed per closed day and project (the privacy panel's).
+    counts: Mutex<HashMap<(PartitionDay, String), (u64, u64)>>,
     audit_mark: AtomicI64,
     builder: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
 }
@@ -52,6 +54,7 @@ impl StatsEngine {
             closed: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             building: Mutex::new(()),
+            counts: Mutex::new(HashMap::new()),
             audit_mark: AtomicI64::new(-1),
             builder: Mutex::new(None),
         })
@@ -146,7 +149,7 @@ impl StatsEngine {
 
     /// When the audit trail has moved (a deletion, a retention run), closed digests are
     /// checked against their partitions again before use.
-    fn notice_privacy_work(&self) -> rusqlite::Result<()> {
+    pub fn notice_privacy_work(&self) -> rusqlite::Result<()> {
         let conn =
             Connection::open_with_flags(&self.main, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.busy_timeout(Duration::from_secs(5))?;
@@ -162,8 +165,39 @@ impl StatsEngine {
             {
                 day.verified = false;
             }
+            self.counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
         }
         Ok(())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Events stored and suppressed in a day's partition for a project; kept for closed
+    /// days, which only deletions and retention change (and the audit trail then moves).
+    pub fn project_counts(&self, day: PartitionDay, project: &str) -> rusqlite::Result<(u64, u64)> {
+        let key = (day, project.to_string());
+        if let Some(counts) = self
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(*counts);
+        }
+        let conn = partition::open(&self.dir, day, true)?;
+        let counts = super::privacy::project_counts(&conn, project)?;
+        if closed(day, crate::now_ms()) {
+            self.counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, counts);
+        }
+        Ok(counts)
     }
 
     fn closed_digest(&self, day: PartitionDay) -> rusqlite::Result<Arc<DayDigest>> {

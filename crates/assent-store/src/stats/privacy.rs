@@ -1,12 +1,11 @@
 //! Privacy operations over time, from the audit trail and the partitions' counts: deletions,
 //! exports, retention runs, replays viewed, and events of deleted subjects refused at ingest.
 
-use std::path::Path;
-
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::traffic::buckets;
+use super::StatsEngine;
 use super::{Interval, Point, StatsQuery};
 use crate::partition::{self, PartitionDay};
 
@@ -37,7 +36,7 @@ pub struct PrivacyActivity {
 
 pub(crate) fn activity(
     main: &Connection,
-    dir: &Path,
+    engine: &StatsEngine,
     query: &StatsQuery,
     interval: Interval,
 ) -> rusqlite::Result<PrivacyActivity> {
@@ -74,13 +73,12 @@ pub(crate) fn activity(
     let first = PartitionDay::of_ms(query.from_ms);
     let last = PartitionDay::of_ms(query.to_ms - 1);
     let mut oldest = None;
-    for day in partition::list(dir) {
+    for day in partition::list(engine.dir()) {
         let in_period = day >= first && day <= last;
         if !in_period && oldest.is_some() {
             continue;
         }
-        let conn = partition::open(dir, day, true)?;
-        let (events, suppressed) = project_counts(&conn, &query.project)?;
+        let (events, suppressed) = engine.project_counts(day, &query.project)?;
         if events > 0 && oldest.is_none() {
             oldest = Some(day.start_ms());
         }
@@ -104,7 +102,7 @@ pub(crate) fn activity(
 
 /// Events stored and suppressed in a partition for a project (partitions made before the
 /// count of suppressed events have none).
-fn project_counts(conn: &Connection, project: &str) -> rusqlite::Result<(u64, u64)> {
+pub(crate) fn project_counts(conn: &Connection, project: &str) -> rusqlite::Result<(u64, u64)> {
     let has_suppressed = partition::has_column(conn, "projects", "suppressed")?;
     let sql = if has_suppressed {
         "SELECT events, suppressed FROM projects WHERE project = ?1"
