@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Privacy operations at scale: a release build fills a fresh store with 5 million
-# events of 100 000 subjects, then deletes and exports single subjects through the same code
-# the server and the CLI use, and prints the figures.
-#   bench/run-privacy.sh [events] [subjects]
+# Privacy operations at scale: a release build fills a year of daily partitions with 50 million
+# events of 500 000 subjects, then exports and deletes single subjects through the store seam,
+# as the server and the CLI do, and times retention dropping a partition of 5 million events.
+#   bench/run-privacy.sh [events] [subjects] [days]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-events=${1:-5000000}
-subjects=${2:-100000}
+events=${1:-50000000}
+subjects=${2:-500000}
+days=${3:-365}
 cargo build --release --quiet -p assent-store --example privacy_scale
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-echo "machine: $(nproc) cores, $(uname -r)"
-target/release/examples/privacy_scale "$events" "$subjects" "$dir"
+echo "machine: $(nproc) cores, $(uname -r); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+target/release/examples/privacy_scale "$events" "$subjects" "$days" "$dir"

@@ -1,6 +1,7 @@
 //! Adds what only the server knows: when an event arrived, when it really happened, where from.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -89,9 +90,10 @@ pub struct StoredEvent {
     pub original_timestamp_ms: Option<i64>,
     pub sent_at_ms: Option<i64>,
     pub received_at_ms: i64,
-    pub ip: Option<String>,
-    /// The day's cookieless visitor pseudonym, 32 hex digits.
-    pub visitor_hash: Option<String>,
+    /// Shared by the events of a request that keep the same address: made once.
+    pub ip: Option<Arc<str>>,
+    /// The day's cookieless visitor pseudonym, 32 hex digits, shared by a request's events.
+    pub visitor_hash: Option<Arc<str>>,
     /// For a `consent` event that carries a consent id: its entry for the consent ledger.
     pub consent: Option<crate::ledger::Entry>,
     /// JSON of what has no column: `properties`, `traits`, `context`, `previousId`, the
@@ -113,15 +115,12 @@ pub fn batch(
     received: &Received,
     ip_policy: IpPolicy,
 ) -> (Vec<StoredEvent>, Vec<IndexedRejection>) {
-    let ip = received
-        .ip
-        .and_then(|ip| ip_policy.apply(ip))
-        .map(|ip| ip.to_string());
+    let mut text = RequestText::default();
     let mut stored = Vec::with_capacity(batch.events.len());
     let mut rejected = Vec::new();
     for (index, decoded) in batch.events.into_iter().enumerate() {
         match decoded {
-            Ok(ev) => stored.push(event(ev, received, ip.clone())),
+            Ok(ev) => stored.push(one_of_request(ev, received, ip_policy, &mut text)),
             Err(rejection) => rejected.push(IndexedRejection { index, rejection }),
         }
     }
@@ -131,11 +130,53 @@ pub fn batch(
 /// Enriches one event that the policy let through, keeping what `ip_policy` allows of the
 /// request's address.
 pub fn one(event: Event, received: &Received, ip_policy: IpPolicy) -> StoredEvent {
-    let ip = received
-        .ip
-        .and_then(|ip| ip_policy.apply(ip))
-        .map(|ip| ip.to_string());
-    self::event(event, received, ip)
+    one_of_request(event, received, ip_policy, &mut RequestText::default())
+}
+
+/// Like [`one`], for one of several events of a request: the text every event of the request
+/// shares (its address under a policy, its visitor hash) is made once, in `text`.
+pub fn one_of_request(
+    event: Event,
+    received: &Received,
+    ip_policy: IpPolicy,
+    text: &mut RequestText,
+) -> StoredEvent {
+    let ip = text.ip(received.ip, ip_policy);
+    let visitor_hash = text.visitor_hash(received.visitor);
+    self::event(event, received, ip, visitor_hash)
+}
+
+/// The text a request's events share, made the first time one needs it.
+#[derive(Debug, Default)]
+pub struct RequestText {
+    ip: Option<(IpAddr, IpPolicy, Option<Arc<str>>)>,
+    visitor: Option<(u128, Arc<str>)>,
+}
+
+impl RequestText {
+    fn ip(&mut self, ip: Option<IpAddr>, policy: IpPolicy) -> Option<Arc<str>> {
+        let ip = ip?;
+        match &self.ip {
+            Some((i, p, text)) if *i == ip && *p == policy => text.clone(),
+            _ => {
+                let text: Option<Arc<str>> = policy.apply(ip).map(|kept| kept.to_string().into());
+                self.ip = Some((ip, policy, text.clone()));
+                text
+            }
+        }
+    }
+
+    fn visitor_hash(&mut self, visitor: Option<u128>) -> Option<Arc<str>> {
+        let visitor = visitor?;
+        match &self.visitor {
+            Some((v, text)) if *v == visitor => Some(text.clone()),
+            _ => {
+                let text: Arc<str> = format!("{visitor:032x}").into();
+                self.visitor = Some((visitor, text.clone()));
+                Some(text)
+            }
+        }
+    }
 }
 
 /// The time an event happened by the server's clock: the client's own clock is trusted only
@@ -161,7 +202,12 @@ pub fn corrected_timestamp(
     }
 }
 
-fn event(ev: Event, received: &Received, ip: Option<String>) -> StoredEvent {
+fn event(
+    ev: Event,
+    received: &Received,
+    ip: Option<Arc<str>>,
+    visitor_hash: Option<Arc<str>>,
+) -> StoredEvent {
     let received_at = received.at;
     let received_at_ms = received_at.as_millisecond();
     let original_ms = ev.timestamp.map(|t| t.as_millisecond());
@@ -208,7 +254,7 @@ fn event(ev: Event, received: &Received, ip: Option<String>) -> StoredEvent {
         sent_at_ms,
         received_at_ms,
         ip,
-        visitor_hash: received.visitor.map(|h| format!("{h:032x}")),
+        visitor_hash,
         consent,
         payload,
     }

@@ -19,6 +19,8 @@ pub struct Processed {
     pub without_identifiers: usize,
     /// Everything the policy did, for metrics.
     pub actions: Vec<Action>,
+    /// The text the events share (address, visitor hash), made once.
+    text: enrich::RequestText,
 }
 
 /// Holds every decoded event of `batch` against `policy` and enriches what may be stored.
@@ -79,7 +81,7 @@ impl Processed {
         if verdict.dropped() {
             self.discarded += 1;
         } else {
-            let stored = enrich::one(event, received, verdict.ip);
+            let stored = enrich::one_of_request(event, received, verdict.ip, &mut self.text);
             let identified = stored.anonymous_id.is_some()
                 || stored.user_id.is_some()
                 || stored.group_id.is_some()

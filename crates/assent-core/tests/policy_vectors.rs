@@ -84,7 +84,7 @@ fn as_stored(e: &StoredEvent) -> Map<String, Value> {
         ("groupId", e.group_id.as_ref().map(|v| json!(v))),
         ("sessionId", e.session_id.map(|v| json!(v))),
         ("sequence", e.sequence.map(|v| json!(v))),
-        ("ip", e.ip.as_ref().map(|v| json!(v))),
+        ("ip", e.ip.as_deref().map(|v| json!(v))),
     ];
     for (key, value) in columns {
         if let Some(value) = value {

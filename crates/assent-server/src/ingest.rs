@@ -162,6 +162,7 @@ pub(crate) async fn commit(
         discarded,
         without_identifiers,
         actions,
+        ..
     } = processed;
     for r in &rejected {
         app.metrics.rejected(r.rejection.label());

@@ -224,8 +224,8 @@ fn save_progress(tx: &Transaction, job: &str, running: &Running) -> rusqlite::Re
 
 /// What one step did.
 enum Step {
-    /// More may be left.
-    Deleted,
+    /// More may be left; the partition it worked in, if any.
+    Deleted(Option<crate::partition::PartitionDay>),
     /// Every kind is empty: the job was finished in this step.
     Finished(DeletionJob),
     /// No such running job (finished by someone else, e.g. before a restart).
@@ -265,12 +265,19 @@ impl SqliteStore {
     /// the failure is shown in the job's status meanwhile.
     pub async fn run_deletion(&self, job_id: String) -> Result<Option<DeletionJob>, StoreError> {
         let mut failures = 0u32;
+        // The partitions the subject has events in, found by reading (off the writer): the
+        // steps then visit those only, not every day of the year.
+        let candidates = self.partitions_with_subject(&job_id).await?;
+        let mut touched = std::collections::BTreeSet::new();
         loop {
-            let step = self.deletion_step(job_id.clone()).await;
+            let step = self.deletion_step(job_id.clone(), candidates.clone()).await;
             match step {
-                Ok(Step::Deleted) => failures = 0,
+                Ok(Step::Deleted(day)) => {
+                    failures = 0;
+                    touched.extend(day);
+                }
                 Ok(Step::Finished(done)) => {
-                    self.compact().await?;
+                    self.compact(touched.into_iter().collect()).await?;
                     return Ok(Some(done));
                 }
                 Ok(Step::Gone) => return Ok(None),
@@ -319,11 +326,14 @@ impl SqliteStore {
         read().map_err(|e| StoreError::Commit(e.to_string()))
     }
 
-    /// Copies every WAL (the main file's, the partitions', `replays.db`'s) into its file and
-    /// truncates it, so no earlier copy of a deleted page is left in one; then gives free pages
-    /// of the main files back to the file system. Best effort: a reader holding an old
-    /// snapshot can delay it.
-    pub async fn compact(&self) -> Result<(), StoreError> {
+    /// Copies the WALs (the main file's, `replays.db`'s, those of the partitions ingest holds
+    /// and of `touched`) into their files and truncates them, so no earlier copy of a deleted
+    /// page is left in one; then gives free pages of the main files back to the file system.
+    /// Best effort: a reader holding an old snapshot can delay it.
+    pub async fn compact(
+        &self,
+        touched: Vec<crate::partition::PartitionDay>,
+    ) -> Result<(), StoreError> {
         self.with_writer(|state| {
             state.with_replays(|state| {
                 let conn = &state.conn;
@@ -347,8 +357,10 @@ impl SqliteStore {
                     )?;
                 }
                 // Partitions the writer does not hold may have been written by a deletion.
-                for day in crate::partition::list(&state.dir) {
-                    if !state.attached.contains(&day) {
+                for day in touched {
+                    // No WAL: closing the partition's last connection folded it in already.
+                    let wal = crate::writer::wal_of(&day.path(&state.dir));
+                    if !state.attached.contains(&day) && wal.exists() {
                         crate::partition::open(&state.dir, day, false)?.query_row(
                             "PRAGMA wal_checkpoint(TRUNCATE)",
                             [],
@@ -364,10 +376,53 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// The partitions that may hold events of the job's subject: those whose subject indexes
+    /// find one, and those without indexes yet (read through by the steps).
+    async fn partitions_with_subject(
+        &self,
+        job: &str,
+    ) -> Result<Vec<crate::partition::PartitionDay>, StoreError> {
+        let job = job.to_string();
+        let (path, dir) = (self.path().to_path_buf(), self.dir().to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            let conn = crate::sqlite::read_connection(&path, &dir)?;
+            let Some(running) = running(&conn, &job)? else {
+                return Ok(Vec::new());
+            };
+            let s = &running.subject;
+            let mut days = Vec::new();
+            for day in crate::partition::list(&dir) {
+                if running.cursor.day.is_some_and(|c| day.0 < c) {
+                    continue;
+                }
+                let partition = crate::partition::open(&dir, day, true)?;
+                let holds = !crate::partition::has_subject_indexes(&partition, "main")?
+                    || partition.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM events WHERE anonymous_id IN
+                                (SELECT value FROM json_each(?1)) AND project = ?2)
+                            OR EXISTS (SELECT 1 FROM events WHERE user_id IN
+                                (SELECT value FROM json_each(?1)) AND project = ?2)",
+                        params![s.ids_json(), s.project],
+                        |r| r.get::<_, bool>(0),
+                    )?;
+                if holds {
+                    days.push(day);
+                }
+            }
+            Ok(days)
+        })
+        .await
+        .map_err(|e| StoreError::Commit(e.to_string()))?
+    }
+
     /// One step of a job: events of one partition (or one window of it), or, once the
     /// partitions are done, up to [`STEP_ROWS`] rows of the first other kind that still has
     /// some, or, when none has, the job's end.
-    async fn deletion_step(&self, job: String) -> Result<Step, StoreError> {
+    async fn deletion_step(
+        &self,
+        job: String,
+        candidates: Vec<crate::partition::PartitionDay>,
+    ) -> Result<Step, StoreError> {
         let cursor = {
             let job = job.clone();
             self.maintain(move |tx, _| Ok(running(tx, &job)?.map(|r| r.cursor)))?
@@ -377,10 +432,9 @@ impl SqliteStore {
             return Ok(Step::Gone);
         };
         if !cursor.done {
-            let days = crate::partition::list(self.dir());
-            let next = days
+            let next = candidates
                 .into_iter()
-                .find(|d| cursor.day.is_none_or(|c| d.0 >= c));
+                .find(|d| cursor.day.is_none_or(|c| d.0 >= c) && d.path(self.dir()).exists());
             let Some(day) = next else {
                 return self
                     .maintain(move |tx, _| {
@@ -391,49 +445,61 @@ impl SqliteStore {
                             done: true,
                             ..running.cursor
                         };
-                        save_progress(tx, &job, &running).map(|()| Step::Deleted)
+                        save_progress(tx, &job, &running).map(|()| Step::Deleted(None))
                     })?
                     .await;
             };
+            let subject_job = job.clone();
             let outcome = self
-                .maintain_partition(day, move |tx, _| {
-                    let Some(mut running) = running(tx, &job)? else {
-                        return Ok(Step::Gone);
-                    };
-                    if running.cursor.day != Some(day.0) {
-                        running.cursor = Cursor {
-                            day: Some(day.0),
-                            row: 0,
-                            ..running.cursor
+                .maintain_partition_first(
+                    day,
+                    move |tx| {
+                        let Some(running) = running(tx, &subject_job)? else {
+                            return Ok(None);
                         };
-                    }
-                    let (deleted, finished) =
-                        delete_events_in(tx, day, &running.subject, running.cursor.row)?;
-                    let here = count_in_partition(tx, day, &job, deleted)?;
-                    let before = running.cursor.before;
-                    running.counts.insert("events".to_string(), before + here);
-                    // The cursor moves on only from a step that found nothing left: the job's
-                    // record is in another file than the partition, and a crash between the
-                    // two commits must never leave rows behind a cursor that moved past them.
-                    if deleted == 0 {
-                        running.cursor = match finished {
-                            EventsLeft::None => Cursor {
-                                day: Some(day.0 + 1),
-                                row: 0,
-                                done: false,
-                                before: before + here,
-                            },
-                            EventsLeft::From(row) => Cursor {
+                        let row = match running.cursor.day {
+                            Some(d) if d == day.0 => running.cursor.row,
+                            _ => 0,
+                        };
+                        let (deleted, left) = delete_events_in(tx, day, &running.subject, row)?;
+                        let here = count_in_partition(tx, day, &subject_job, deleted)?;
+                        Ok(Some((deleted, left, here)))
+                    },
+                    move |tx, done| {
+                        let (Some((deleted, left, here)), Some(mut running)) =
+                            (done, running(tx, &job)?)
+                        else {
+                            return Ok(Step::Gone);
+                        };
+                        let before = running.cursor.before;
+                        running.counts.insert("events".to_string(), before + here);
+                        // The partition's deletions are committed by now: the cursor may move
+                        // past what a step found no more of.
+                        running.cursor = if deleted == STEP_ROWS as u64 {
+                            Cursor {
                                 day: Some(day.0),
-                                row,
                                 ..running.cursor
-                            },
+                            }
+                        } else {
+                            match left {
+                                EventsLeft::None => Cursor {
+                                    day: Some(day.0 + 1),
+                                    row: 0,
+                                    done: false,
+                                    before: before + here,
+                                },
+                                EventsLeft::From(row) => Cursor {
+                                    day: Some(day.0),
+                                    row,
+                                    ..running.cursor
+                                },
+                            }
                         };
-                    }
-                    save_progress(tx, &job, &running).map(|()| Step::Deleted)
-                })?
+                        save_progress(tx, &job, &running).map(|()| Step::Deleted(Some(day)))
+                    },
+                )?
                 .await?;
-            return Ok(outcome.unwrap_or(Step::Deleted));
+            return Ok(outcome.unwrap_or(Step::Deleted(None)));
         }
         self.maintain(move |tx, suppression| other_kinds_step(tx, suppression.hasher(), &job))?
             .await
@@ -464,8 +530,8 @@ fn count_in_partition(
     .map(|n| n as u64)
 }
 
-/// Where a subject's events may still be in a partition, once a step found none where it
-/// looked.
+/// Where a subject's events may still be in a partition, once a step found fewer than it may
+/// delete where it looked.
 enum EventsLeft {
     None,
     /// Rows from this id on have not been looked at yet.
@@ -529,7 +595,7 @@ fn other_kinds_step(tx: &Transaction, hasher: &SubjectHasher, job: &str) -> rusq
         if n > 0 {
             *running.counts.entry(kind.name.to_string()).or_insert(0) += n;
             save_progress(tx, job, &running)?;
-            return Ok(Step::Deleted);
+            return Ok(Step::Deleted(None));
         }
     }
     finish(tx, hasher, job, running).map(Step::Finished)

@@ -301,17 +301,44 @@ pub fn attach_all(conn: &Connection, data_dir: &Path) -> rusqlite::Result<()> {
     ))
 }
 
-/// Deletes a partition's files: the database, and any WAL or shared-memory file beside it.
+/// Where removed partitions wait for their files to be deleted.
+const EXPIRED: &str = "expired";
+
+/// Takes a partition out of the store at once: its files (the database, and any WAL or
+/// shared-memory file beside it) are moved into `events/expired/`, where nothing reads, and
+/// deleted there on a thread of their own. Freeing a file of gigabytes can take the file
+/// system most of a second; the writer does not wait for it.
 pub(crate) fn remove(data_dir: &Path, day: PartitionDay) -> std::io::Result<()> {
     let path = day.path(data_dir);
+    let expired = data_dir.join(DIR).join(EXPIRED);
+    std::fs::create_dir_all(&expired)?;
     for suffix in ["-wal", "-shm", ""] {
-        match std::fs::remove_file(format!("{}{suffix}", path.display())) {
+        let from = PathBuf::from(format!("{}{suffix}", path.display()));
+        let to = expired.join(format!("{}{suffix}", day.file_name()));
+        match std::fs::rename(&from, &to) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
     }
+    std::thread::Builder::new()
+        .name("assent-expired".into())
+        .spawn(move || delete_expired_files(&expired))?;
     Ok(())
+}
+
+/// Deletes what `remove` moved aside (also at open, for what a crash left there).
+pub(crate) fn delete_expired_files(expired: &Path) {
+    for entry in std::fs::read_dir(expired).into_iter().flatten().flatten() {
+        if let Err(e) = std::fs::remove_file(entry.path()) {
+            tracing::warn!(error = %e, file = %entry.path().display(), "could not delete an expired partition's file");
+        }
+    }
+}
+
+/// The folder of removed partitions' files, inside the data directory.
+pub(crate) fn expired_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join(DIR).join(EXPIRED)
 }
 
 /// An error of ours where SQLite's kind of error is expected.

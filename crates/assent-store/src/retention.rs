@@ -143,6 +143,19 @@ fn sweep_identity_links(
     Ok(out)
 }
 
+/// The partitions old enough for some project's period to be over for their whole day: only
+/// those are looked at.
+fn expirable(dir: &Path, rules: &[RetentionRule], now_ms: i64) -> Vec<PartitionDay> {
+    let Some(shortest) = rules.iter().filter_map(|r| r.events_days).min() else {
+        return Vec::new();
+    };
+    let latest_end = cutoff(now_ms, shortest);
+    crate::partition::list(dir)
+        .into_iter()
+        .filter(|day| day.start_ms() + DAY_MS <= latest_end)
+        .collect()
+}
+
 /// What retention does to one partition: which projects' events in it are expired (with how
 /// many there are), and whether that is all of them (then the file goes).
 struct PartitionPlan {
@@ -276,7 +289,7 @@ pub fn retention_preview(
     let tx = conn.unchecked_transaction()?;
     let mut report = RetentionReport::default();
     if let Some(dir) = conn.path().and_then(|p| Path::new(p).parent()) {
-        for day in crate::partition::list(dir) {
+        for day in expirable(dir, rules, now_ms) {
             let plan = PartitionPlan::of(dir, day, rules, now_ms)?;
             report.add("events", plan.expired.into_iter().collect());
         }
@@ -307,7 +320,8 @@ impl SqliteStore {
     ) -> Result<RetentionReport, StoreError> {
         let rules = std::sync::Arc::new(rules);
         let mut report = RetentionReport::default();
-        for day in crate::partition::list(self.dir()) {
+        let mut touched = Vec::new();
+        for day in expirable(self.dir(), &rules, now_ms) {
             let plan = PartitionPlan::of(self.dir(), day, &rules, now_ms)
                 .map_err(|e| StoreError::Commit(e.to_string()))?;
             if plan.expired.is_empty() {
@@ -322,6 +336,7 @@ impl SqliteStore {
                 })?
                 .await?;
             } else {
+                touched.push(day);
                 for project in plan.expired.keys() {
                     loop {
                         let project = project.clone();
@@ -380,7 +395,7 @@ impl SqliteStore {
                 .try_for_each(|entry| audit::record(tx, entry))
         })?
         .await?;
-        self.compact().await?;
+        self.compact(touched).await?;
         Ok(report)
     }
 }

@@ -113,6 +113,8 @@ impl SqliteStore {
                 "the consent ledger's digests are now keyed"
             );
         }
+        // Files of partitions that retention removed just before a crash.
+        crate::partition::delete_expired_files(&crate::partition::expired_dir(dir));
         legacy_events::migrate(&mut conn, dir)
             .map_err(|e| open_error(format!("moving events into partitions: {e}")))?;
         let dedupe = DedupeWindow::load(
@@ -254,6 +256,37 @@ impl SqliteStore {
         day: crate::partition::PartitionDay,
         work: impl FnOnce(&Transaction, &mut Suppression) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<Ack<Option<T>>, StoreError> {
+        self.with_partition(day, |state| {
+            state.with_replays(|state| state.in_transaction(work))
+        })
+    }
+
+    /// Like [`SqliteStore::maintain_partition`], in two transactions committed one after the
+    /// other: `in_partition` changes only the partition of `day`, then `in_main` changes only
+    /// the main file, given what the first returned. SQLite commits the files of one
+    /// transaction one by one, in an order of its own; two transactions make the order ours, so
+    /// a crash between them leaves the partition's work done and the main file's not (never the
+    /// other way round).
+    pub(crate) fn maintain_partition_first<T: Send + 'static, U: Send + 'static>(
+        &self,
+        day: crate::partition::PartitionDay,
+        in_partition: impl FnOnce(&Transaction) -> rusqlite::Result<T> + Send + 'static,
+        in_main: impl FnOnce(&Transaction, T) -> rusqlite::Result<U> + Send + 'static,
+    ) -> Result<Ack<Option<U>>, StoreError> {
+        self.with_partition(day, |state| {
+            state
+                .in_transaction(|tx, _| in_partition(tx))
+                .and_then(|done| state.in_transaction(|tx, _| in_main(tx, done)))
+        })
+    }
+
+    /// Runs `work` on the writer with the partition of `day` attached (see
+    /// [`SqliteStore::maintain_partition`]); its failure is logged and answered.
+    fn with_partition<T: Send + 'static>(
+        &self,
+        day: crate::partition::PartitionDay,
+        work: impl FnOnce(&mut WriterState) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<Ack<Option<T>>, StoreError> {
         let (ack, answer) = Ack::channel();
         let job: Maintenance = Box::new(move |state: &mut WriterState| {
             let outcome = (|| {
@@ -262,7 +295,7 @@ impl SqliteStore {
                 }
                 let was_attached = state.attached.contains(&day);
                 state.attach(day)?;
-                let result = state.with_replays(|state| state.in_transaction(work));
+                let result = work(state);
                 if !was_attached {
                     state.detach(day)?;
                 }

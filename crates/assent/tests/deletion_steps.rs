@@ -14,21 +14,6 @@ use support::Collector;
 const EVENTS: i64 = 3_000_000;
 const SUBJECT: &str = "heavy-user@example.org";
 
-fn config(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("assent.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n[store]\nretention_sweep_minutes = 0\n\
-             [[projects]]\nid = \"demo\"\nmode = \"opt-out\"\nwrite_keys = [\"pk_demo\"]\n\
-             admin_tokens = [\"sk_demo\"]\n",
-            dir.join("data").display().to_string()
-        ),
-    )
-    .unwrap();
-    path
-}
-
 fn count(dir: &std::path::Path, sql: &str) -> i64 {
     support::store_db(&dir.join("data"))
         .query_row(sql, [], |r| r.get(0))
@@ -51,7 +36,7 @@ async fn job_status(collector: &Collector, job: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn millions_of_events_are_deleted_in_steps_ingest_goes_on_and_a_crash_does_not_stop_it() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path());
+    let config = support::demo_config(dir.path(), "");
     {
         // Makes the store and today's partition.
         let collector = Collector::start(&config);

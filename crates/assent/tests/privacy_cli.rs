@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use serde_json::{json, Value};
@@ -31,21 +31,6 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn config(dir: &Path, retention: &str) -> PathBuf {
-    let path = dir.join("assent.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n[store]\nretention_sweep_minutes = 0\n\
-             [[projects]]\nid = \"demo\"\nmode = \"opt-out\"\nwrite_keys = [\"pk_demo\"]\n\
-             admin_tokens = [\"sk_demo\"]\n{retention}",
-            dir.join("data").display().to_string()
-        ),
-    )
-    .unwrap();
-    path
-}
-
 /// Posts events to a running collector and returns its answer.
 async fn send(server: &Collector, events: Value) -> Value {
     let res = server
@@ -69,7 +54,7 @@ fn count(config_dir: &Path, sql: &str) -> i64 {
 #[tokio::test]
 async fn forget_on_the_command_line_while_the_server_runs_and_the_server_drops_what_comes_later() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), "");
+    let config = support::demo_config(dir.path(), "");
     let server = Collector::start(&config);
     send(
         &server,
@@ -131,7 +116,7 @@ async fn forget_on_the_command_line_while_the_server_runs_and_the_server_drops_w
 #[tokio::test]
 async fn retention_dry_run_says_what_would_go_then_the_run_deletes_it_and_gives_the_space_back() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(
+    let config = support::demo_config(
         dir.path(),
         "[projects.retention]\nevents_days = 30\nconsent_days = 30\n",
     );
@@ -226,7 +211,7 @@ fn forget_needs_a_project_when_the_configuration_has_several() {
 #[tokio::test]
 async fn one_deeply_nested_event_cannot_break_a_subject_export() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), "");
+    let config = support::demo_config(dir.path(), "");
     let nested = |depth: usize| format!("{}1{}", "[".repeat(depth - 1), "]".repeat(depth - 1));
     let server = Collector::start(&config);
     let body = format!(

@@ -105,8 +105,8 @@ fn describe_parser_error(error: &serde_json::Error, max_depth: usize) -> String 
     }
 }
 
-/// The state of one walk: where it is, and the problem it found (if it was ours rather than
-/// the parser's).
+/// The state of one walk: where the problem it found is (filled as the error unwinds), and
+/// the problem (if it was ours rather than the parser's).
 struct Walk {
     path: RefCell<Vec<String>>,
     problem: RefCell<Option<String>>,
@@ -119,10 +119,16 @@ impl Walk {
         *self.problem.borrow_mut() = Some(problem);
         error
     }
+
+    /// Notes, as an error unwinds, the key or index it came through: the path is built only
+    /// for an event that fails, never for the ones that pass.
+    fn within<E>(&self, step: String, error: E) -> E {
+        self.path.borrow_mut().insert(0, step);
+        error
+    }
 }
 
-/// One value at some depth. On an error the path is left as it was at the failing value, so
-/// the message can say where.
+/// One value at some depth.
 struct Node<'w> {
     walk: &'w Walk,
     depth: usize,
@@ -166,40 +172,36 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let depth = self.enter()?;
         let mut index = 0usize;
-        self.walk.path.borrow_mut().push(String::new());
         loop {
-            if let Some(last) = self.walk.path.borrow_mut().last_mut() {
-                *last = index.to_string();
-            }
             let node = Node {
                 walk: self.walk,
                 depth,
             };
-            if seq.next_element_seed(node)?.is_none() {
-                break;
+            match seq.next_element_seed(node) {
+                Ok(Some(())) => index += 1,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(self.walk.within(index.to_string(), e)),
             }
-            index += 1;
         }
-        self.walk.path.borrow_mut().pop();
-        Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let depth = self.enter()?;
         let mut keys = Keys::default();
         while let Some(Key(key)) = map.next_key()? {
-            let twice = !keys.insert(key.as_ref());
-            self.walk.path.borrow_mut().push(key.into_owned());
-            if twice {
-                return Err(self.walk.fail(
+            if !keys.insert(key.clone()) {
+                let error = self.walk.fail(
                     "the same key appears twice in one object; send each key once".to_string(),
-                ));
+                );
+                return Err(self.walk.within(key.into_owned(), error));
             }
-            map.next_value_seed(Node {
+            let node = Node {
                 walk: self.walk,
                 depth,
-            })?;
-            self.walk.path.borrow_mut().pop();
+            };
+            if let Err(e) = map.next_value_seed(node) {
+                return Err(self.walk.within(key.into_owned(), e));
+            }
         }
         Ok(())
     }
@@ -220,23 +222,23 @@ impl Node<'_> {
 }
 
 /// The keys of one object, to find a key sent twice. Most objects have a few keys, where a
-/// list beats hashing.
+/// list beats hashing; keys without escapes are borrowed from the text, not copied.
 #[derive(Default)]
-struct Keys {
-    few: Vec<String>,
-    many: Option<HashSet<String>>,
+struct Keys<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<HashSet<Cow<'de, str>>>,
 }
 
-impl Keys {
+impl<'de> Keys<'de> {
     /// Adds `key`; false if it was already there.
-    fn insert(&mut self, key: &str) -> bool {
+    fn insert(&mut self, key: Cow<'de, str>) -> bool {
         if let Some(many) = &mut self.many {
-            return many.insert(key.to_string());
+            return many.insert(key);
         }
-        if self.few.iter().any(|k| k == key) {
+        if self.few.contains(&key) {
             return false;
         }
-        self.few.push(key.to_string());
+        self.few.push(key);
         if self.few.len() > 16 {
             self.many = Some(self.few.drain(..).collect());
         }

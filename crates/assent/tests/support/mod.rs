@@ -81,3 +81,21 @@ pub fn age_partitions(data_dir: &Path, days: i64) {
         }
     }
 }
+
+/// Writes `dir/assent.toml`: one project `demo` (opt-out mode, write key `pk_demo`, admin token
+/// `sk_demo`), data in `dir/data`, no retention sweeper; `project` is added to the project's
+/// table (e.g. its `[projects.retention]`).
+pub fn demo_config(dir: &Path, project: &str) -> std::path::PathBuf {
+    let path = dir.join("assent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n[store]\nretention_sweep_minutes = 0\n\
+             [[projects]]\nid = \"demo\"\nmode = \"opt-out\"\nwrite_keys = [\"pk_demo\"]\n\
+             admin_tokens = [\"sk_demo\"]\n{project}",
+            dir.join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    path
+}
