@@ -72,10 +72,11 @@ impl Maker {
             "context": {"page": {"path": path, "referrer": "https://www.google.com/", "search": "?utm_campaign=winter",
                                   "url": format!("https://shop.test{path}")},
                         "userAgent": ua, "consent": consent},
-            "country": if self.n % 3 == 0 { "FR" } else { "DE" },
+            "country": if self.n.is_multiple_of(3) { "FR" } else { "DE" },
         });
         if kind == EventType::Track {
-            payload["properties"] = json!({"plan": if self.n % 2 == 0 { "a" } else { "b" }});
+            payload["properties"] =
+                json!({"plan": if self.n.is_multiple_of(2) { "a" } else { "b" }});
         }
         if gpc {
             payload["privacySignals"] = json!({"gpc": true});
@@ -98,7 +99,7 @@ impl Maker {
             sent_at_ms: None,
             received_at_ms: ts + 30,
             ip: None,
-            visitor_hash: hash,
+            visitor_hash: hash.map(Into::into),
             consent: None,
             payload: payload.to_string(),
         });
@@ -158,7 +159,11 @@ impl Maker {
                             Kind::Consented => (
                                 Some(anonymous_id.clone()),
                                 Some(hash.clone()),
-                                if v % 2 == 0 { "granted" } else { "denied" },
+                                if v.is_multiple_of(2) {
+                                    "granted"
+                                } else {
+                                    "denied"
+                                },
                             ),
                             _ => (None, None, "denied"),
                         };
@@ -168,7 +173,7 @@ impl Maker {
                             "denied"
                         };
                         let mut c = json!({"state": {"necessary": "granted", "analytics": state, "marketing": marketing}, "decided": true, "source": "banner", "revision": "7"});
-                        if v % 13 == 0 && kind == Kind::Anonymous {
+                        if v.is_multiple_of(13) && kind == Kind::Anonymous {
                             c["optOut"] = json!(true);
                         }
                         self.event(EventType::Consent, None, ts + 1, id, h, ua, c, path, gpc);

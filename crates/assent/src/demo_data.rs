@@ -344,8 +344,8 @@ fn event(
         original_timestamp_ms: Some(action.at_ms),
         sent_at_ms: Some(received - 20),
         received_at_ms: received,
-        ip: identified.then(|| "198.51.100.0".to_string()),
-        visitor_hash: (!anonymous_request).then(|| hash.to_string()),
+        ip: identified.then(|| "198.51.100.0".into()),
+        visitor_hash: (!anonymous_request).then(|| hash.into()),
         consent: ledger,
         payload: payload.to_string(),
     }

@@ -415,7 +415,6 @@ fn consent_csv(stats: &ConsentStats) -> Response {
         [Some(stats.events_without_identifiers), None, None, None],
         None,
     );
-    drop(row);
     t.into_response()
 }
 

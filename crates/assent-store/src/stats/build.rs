@@ -307,7 +307,7 @@ fn visit(
     let steps = &out.steps[steps_start as usize..];
     let pages = || steps.iter().filter(|s| s.page).map(|s| s.name);
     let entry = pages().next().unwrap_or(labels.none);
-    let exit = pages().last().unwrap_or(labels.none);
+    let exit = pages().next_back().unwrap_or(labels.none);
     let origin = records
         .iter()
         .find(|r| r.kind == Kind::Page && r.origin.is_some())
