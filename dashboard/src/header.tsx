@@ -1,7 +1,7 @@
 // The bar above the panels: project, period, interval, the filters in force, sign-out.
 
 import { Whoami } from './api'
-import { DIMENSIONS, PERIODS, View, withoutFilter } from './view'
+import { DIMENSIONS, PERIODS, View, withoutFilter, withPeriod } from './view'
 
 interface Props {
   who: Whoami
@@ -22,7 +22,7 @@ export function Header({ who, view, onView, onSignOut }: Props) {
       <div class="controls">
         <label>
           <span class="sr-only">Period</span>
-          <select id="period" value={view.period} onChange={(e) => onView({ ...view, period: (e.target as HTMLSelectElement).value })}>
+          <select id="period" value={view.period} onChange={(e) => onView(withPeriod(view, (e.target as HTMLSelectElement).value))}>
             {PERIODS.map(([value, label]) => (
               <option value={value}>{label}</option>
             ))}

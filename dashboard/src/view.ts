@@ -77,3 +77,12 @@ export function withFilter(v: View, dimension: string, value: string): View {
 export function withoutFilter(v: View, dimension: string): View {
   return { ...v, filters: v.filters.filter(([d]) => d !== dimension) }
 }
+
+/** Another period; a custom one starts as the last 30 days, for the dates to be changed. */
+export function withPeriod(v: View, period: string): View {
+  if (period !== 'custom' || (v.from && v.to)) return { ...v, period }
+  const day = 86_400_000
+  const today = Math.floor(Date.now() / day) * day
+  const date = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+  return { ...v, period, from: date(today - 29 * day), to: date(today) }
+}
