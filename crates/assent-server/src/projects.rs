@@ -41,7 +41,7 @@ pub enum KeyError {
     Missing,
     #[error("unknown write key")]
     Unknown,
-    #[error("an admin or viewer token is not a write key: tokens are secret and are never accepted for ingest")]
+    #[error("an admin token (or a viewer token) is not a write key: tokens are secret and are never accepted for ingest")]
     AdminToken,
     #[error("the Authorization header is not HTTP Basic auth with the write key as user name")]
     Malformed,
