@@ -13,12 +13,13 @@ interface Props {
 export function Header({ who, view, onView, onSignOut }: Props) {
   return (
     <header class="top-bar">
-      <div class="brand">
+      <h1 class="brand">
         <img src="favicon.svg" alt="" width="24" height="24" />
         <span>
+          <span class="sr-only">Assent dashboard: </span>
           <strong>{who.project}</strong> <span class="muted">· {who.role === 'viewer' ? 'viewer' : 'admin'}</span>
         </span>
-      </div>
+      </h1>
       <div class="controls">
         <label>
           <span class="sr-only">Period</span>

@@ -11,7 +11,7 @@ use super::scan::DayScan;
 use super::traffic::buckets;
 use super::{
     CategoryChoices, CategoryStates, ChoiceGroup, Choices, ConsentPoint, ConsentStats, Interval,
-    Point, StatsQuery,
+    StatsQuery,
 };
 
 impl Choices {
@@ -167,11 +167,7 @@ pub(crate) fn scan(
     };
     stats.by_source = groups(tally.by_source);
     stats.by_revision = groups(tally.by_revision);
-    stats.series = starts
-        .into_iter()
-        .zip(series)
-        .map(|(start_ms, value)| Point { start_ms, value })
-        .collect();
+    stats.series = super::traffic::points(starts, series);
     stats
 }
 

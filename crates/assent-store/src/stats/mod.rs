@@ -393,16 +393,9 @@ pub(crate) use privacy::activity as privacy_activity;
 // Each statistic is the sum of its answers over the days of the period (see `memo.rs`).
 
 pub(crate) fn traffic(days: &[Arc<DayDigest>], query: &StatsQuery, interval: Interval) -> Traffic {
-    let (starts, _) = traffic::buckets(query, interval);
     let empty = Traffic {
         totals: Totals::default(),
-        series: starts
-            .into_iter()
-            .map(|start_ms| Point {
-                start_ms,
-                value: Totals::default(),
-            })
-            .collect(),
+        series: traffic::empty_series(query, interval),
     };
     memo::per_day(
         days,
@@ -468,15 +461,8 @@ pub(crate) fn consent(
     query: &StatsQuery,
     interval: Interval,
 ) -> ConsentStats {
-    let (starts, _) = traffic::buckets(query, interval);
     let empty = ConsentStats {
-        series: starts
-            .into_iter()
-            .map(|start_ms| Point {
-                start_ms,
-                value: ConsentPoint::default(),
-            })
-            .collect(),
+        series: traffic::empty_series(query, interval),
         ..ConsentStats::default()
     };
     let mut stats = memo::per_day(

@@ -91,11 +91,7 @@ pub(crate) fn activity(
     }
     Ok(PrivacyActivity {
         totals,
-        series: starts
-            .into_iter()
-            .zip(series)
-            .map(|(start_ms, value)| Point { start_ms, value })
-            .collect(),
+        series: super::traffic::points(starts, series),
         oldest_events_ms: oldest,
     })
 }

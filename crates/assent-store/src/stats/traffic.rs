@@ -20,6 +20,22 @@ pub(crate) fn buckets(query: &StatsQuery, interval: Interval) -> (Vec<i64>, Hash
     (starts, index)
 }
 
+/// The period's buckets with their values, in order.
+pub(crate) fn points<T>(starts: Vec<i64>, values: Vec<T>) -> Vec<Point<T>> {
+    starts
+        .into_iter()
+        .zip(values)
+        .map(|(start_ms, value)| Point { start_ms, value })
+        .collect()
+}
+
+/// Every bucket of the period, empty.
+pub(crate) fn empty_series<T: Default>(query: &StatsQuery, interval: Interval) -> Vec<Point<T>> {
+    let (starts, _) = buckets(query, interval);
+    let values = starts.iter().map(|_| T::default()).collect();
+    points(starts, values)
+}
+
 pub(crate) fn scan(days: &[Arc<DayDigest>], query: &StatsQuery, interval: Interval) -> Traffic {
     let (starts, index) = buckets(query, interval);
     let mut series: Vec<Totals> = vec![Totals::default(); starts.len()];
@@ -59,10 +75,6 @@ pub(crate) fn scan(days: &[Arc<DayDigest>], query: &StatsQuery, interval: Interv
     }
     Traffic {
         totals,
-        series: starts
-            .into_iter()
-            .zip(series)
-            .map(|(start_ms, value)| Point { start_ms, value })
-            .collect(),
+        series: points(starts, series),
     }
 }
