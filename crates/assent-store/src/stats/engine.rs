@@ -212,7 +212,8 @@ impl StatsEngine {
             }
         }
         let _building = self.building.lock().unwrap_or_else(|e| e.into_inner());
-        let conn = partition::open(&self.dir, day, false)?;
+        let conn = partition::open(&self.dir, day, false)
+            .or_else(|_| partition::open(&self.dir, day, true))?;
         let stamp = stamp(&conn)?;
         {
             let mut closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
@@ -227,7 +228,10 @@ impl StatsEngine {
             Some(digest) => digest,
             None => {
                 let digest = build_digest(&conn, day)?;
-                store_digest(&conn, &stamp, &digest)?;
+                // Kept for next time if the partition can be written; used now either way.
+                if let Err(e) = store_digest(&conn, &stamp, &digest) {
+                    tracing::warn!(error = %e, partition = %day.date(), "could not keep a day's statistics in its partition");
+                }
                 digest
             }
         };
