@@ -19,6 +19,7 @@ data_dir = "${join(dir, 'data')}"
 id = "demo"
 write_keys = ["pk_demo", "pk_other"]
 admin_tokens = ["sk_demo"]
+viewer_tokens = ["vk_demo"]
 allowed_origins = ["*"]
 # Sites that migrate keep their own trackers and their own consent banner (CMP), which loads
 # them only after consent; those trackers send no Assent consent snapshot, so this project
@@ -53,6 +54,7 @@ snowplow_app_ids = ["shop-web"]
     port,
     url: `http://127.0.0.1:${port}`,
     dataDir: join(dir, 'data'),
+    config,
     /**
      * Rows from the real store, read with the sqlite3 CLI (WAL-aware). Events live in daily
      * partition files: each is attached, and the views `events` and `events_json` cover them all.

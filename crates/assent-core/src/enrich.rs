@@ -18,6 +18,39 @@ pub struct Received {
     pub ip: Option<IpAddr>,
     /// The cookieless visitor hash of the request (see [`crate::visitor`]).
     pub visitor: Option<u128>,
+    /// The country of the client's full address, looked up before the address is truncated
+    /// or dropped (the only thing about the address that outlives the policy).
+    pub country: Option<Country>,
+    /// Privacy signals the request carried (`Sec-GPC`, `DNT`), recorded with its events for
+    /// the dashboard's consent analytics.
+    pub gpc: bool,
+    pub dnt: bool,
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`FR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Country([u8; 2]);
+
+impl Country {
+    /// Reads a two-letter code; anything else is `None`.
+    ///
+    /// ```
+    /// use assent_core::enrich::Country;
+    /// assert_eq!(Country::parse("fr").unwrap().as_str(), "FR");
+    /// assert!(Country::parse("FRA").is_none());
+    /// ```
+    pub fn parse(code: &str) -> Option<Country> {
+        match code.as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Some(Country([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("two ASCII letters")
+    }
 }
 
 impl Received {
@@ -28,6 +61,9 @@ impl Received {
             at: Timestamp::from_millisecond(now).expect("now is a valid time"),
             ip,
             visitor: None,
+            country: None,
+            gpc: false,
+            dnt: false,
         }
     }
 }
@@ -63,8 +99,9 @@ pub struct StoredEvent {
     pub visitor_hash: Option<Arc<str>>,
     /// For a `consent` event that carries a consent id: its entry for the consent ledger.
     pub consent: Option<crate::ledger::Entry>,
-    /// JSON of what has no column: `properties`, `traits`, `context`, `previousId` and the
-    /// client's own `originalTimestamp`. The `events_json` view joins it back to the columns.
+    /// JSON of what has no column: `properties`, `traits`, `context`, `previousId`, the
+    /// client's own `originalTimestamp`, and the request's `country` and `privacySignals`.
+    /// The `events_json` view joins it back to the columns.
     pub payload: String,
 }
 
@@ -222,6 +259,11 @@ fn event(
         context: ev.context.as_deref(),
         previous_id: ev.previous_id.as_deref(),
         original_timestamp: ev.timestamp,
+        country: received.country.as_ref().map(Country::as_str),
+        privacy_signals: PrivacySignals {
+            gpc: received.gpc,
+            dnt: received.dnt,
+        },
     })
     .expect("serialising strings, numbers and already-valid JSON cannot fail");
     StoredEvent {
@@ -260,4 +302,24 @@ struct Payload<'a> {
     previous_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     original_timestamp: Option<Timestamp>,
+    /// From the client's address before the policy, never more precise than a country.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country: Option<&'a str>,
+    #[serde(skip_serializing_if = "PrivacySignals::none")]
+    privacy_signals: PrivacySignals,
+}
+
+/// The request's privacy signals, kept so that their share can be reported.
+#[derive(Serialize)]
+struct PrivacySignals {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    gpc: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dnt: bool,
+}
+
+impl PrivacySignals {
+    fn none(&self) -> bool {
+        !self.gpc && !self.dnt
+    }
 }

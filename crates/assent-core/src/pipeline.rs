@@ -62,8 +62,11 @@ pub fn process_addressed(
         ..Processed::default()
     };
     for (event, ip) in events {
+        let ip = ip.resolve(received.ip);
         let own = Received {
-            ip: ip.resolve(received.ip),
+            // The country was looked up for the request's address: it is not this one's.
+            country: received.country.filter(|_| ip == received.ip),
+            ip,
             ..*received
         };
         out.admit(event, &own, signals, policy);

@@ -12,6 +12,10 @@ use assent_store::deletion::{DeletionJob, DeletionRequest};
 use assent_store::export::ExportError;
 use assent_store::replays::{NewChunk, ReplaySession, Stored, StoredChunk};
 use assent_store::retention::{NothingExpired, RetentionReport, RetentionRule};
+use assent_store::stats::{
+    ConsentStats, Dimension, Funnel, FunnelStep, Interval, PrivacyActivity, PropertyRow,
+    StatsQuery, TopList, Traffic,
+};
 use assent_store::subjects::Subject;
 use assent_store::{Ack, AppendReport, LedgerError, Store, StoreError, StoreFuture, VisitorDay};
 use async_nats::jetstream::{self, message::PublishMessage};
@@ -177,6 +181,48 @@ impl Store for QueuedStore {
 
     fn visitors_per_day(&self, days: u32) -> StoreFuture<'_, Vec<VisitorDay>> {
         self.inner.visitors_per_day(days)
+    }
+
+    fn stats_traffic(&self, query: StatsQuery, interval: Interval) -> StoreFuture<'_, Traffic> {
+        self.inner.stats_traffic(query, interval)
+    }
+
+    fn stats_top(
+        &self,
+        query: StatsQuery,
+        dimension: Dimension,
+        limit: usize,
+    ) -> StoreFuture<'_, TopList> {
+        self.inner.stats_top(query, dimension, limit)
+    }
+
+    fn stats_event_properties(
+        &self,
+        query: StatsQuery,
+        event: String,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<PropertyRow>> {
+        self.inner.stats_event_properties(query, event, limit)
+    }
+
+    fn stats_funnel(&self, query: StatsQuery, steps: Vec<FunnelStep>) -> StoreFuture<'_, Funnel> {
+        self.inner.stats_funnel(query, steps)
+    }
+
+    fn stats_consent(
+        &self,
+        query: StatsQuery,
+        interval: Interval,
+    ) -> StoreFuture<'_, ConsentStats> {
+        self.inner.stats_consent(query, interval)
+    }
+
+    fn stats_privacy(
+        &self,
+        query: StatsQuery,
+        interval: Interval,
+    ) -> StoreFuture<'_, PrivacyActivity> {
+        self.inner.stats_privacy(query, interval)
     }
 
     fn insert_replay_chunk(&self, chunk: NewChunk) -> StoreFuture<'_, Stored> {

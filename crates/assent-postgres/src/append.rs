@@ -104,10 +104,15 @@ async fn write_in_transaction(
     // Events to record in the graph and the ledger: every one not suppressed, duplicates
     // too (both are idempotent), once per group commit.
     let mut kept: Vec<(&str, &StoredEvent)> = Vec::new();
+    // Refused events per (day, project): the dashboard's privacy panel counts them.
+    let mut refused: HashMap<(i32, &str), i64> = HashMap::new();
     for (group, (project, events)) in groups.iter().enumerate() {
         for e in events {
             if suppressed.covers(project, e) {
                 reports[group].suppressed += 1;
+                *refused
+                    .entry((day_of(e.received_at_ms), project.as_ref()))
+                    .or_default() += 1;
                 continue;
             }
             let ts = e.original_timestamp_ms.unwrap_or(0);
@@ -155,6 +160,16 @@ async fn write_in_transaction(
     let new_partition_projects = record_partition_projects(shared, &tx, &stored).await?;
     let new_links = record_links(shared, &tx, &kept).await?;
     record_consent(shared, &tx, &kept).await?;
+    for ((day, project), count) in refused {
+        tx.execute(
+            "INSERT INTO suppressed_counts (day, project, events) VALUES ($1, $2, $3)
+             ON CONFLICT (day, project) DO UPDATE
+             SET events = suppressed_counts.events + excluded.events",
+            &[&day, &pg(project).as_ref(), &count],
+        )
+        .await
+        .map_err(commit_error)?;
+    }
     if probe {
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('probe', $1)

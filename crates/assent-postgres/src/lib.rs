@@ -35,6 +35,7 @@ mod replays;
 mod retention;
 mod schema;
 mod seam;
+mod stats;
 mod suppression;
 mod text;
 mod writer;
@@ -105,6 +106,7 @@ pub(crate) struct Shared {
     pub dedupe_window_ms: i64,
     pub synchronous_commit: bool,
     pub on_commit: Option<Mutex<CommitHook>>,
+    pub stats: stats::StatsCache,
 }
 
 /// A connection of the pool, used as a plain `tokio_postgres::Client`; it goes back to the
@@ -250,6 +252,7 @@ impl PostgresStore {
                 dedupe_window_ms: options.dedupe_window.as_millis() as i64,
                 synchronous_commit: options.durability == Durability::Full,
                 on_commit: options.on_commit.map(Mutex::new),
+                stats: Default::default(),
             })
         })?;
         let shared = Arc::new(shared);

@@ -134,6 +134,9 @@ pub(crate) async fn drop_day(shared: &Shared, day: i32) -> Result<(), assent_sto
     tx.execute("DELETE FROM partition_projects WHERE day = $1", &[&day])
         .await
         .map_err(crate::commit_error)?;
+    tx.execute("DELETE FROM suppressed_counts WHERE day = $1", &[&day])
+        .await
+        .map_err(crate::commit_error)?;
     tx.commit().await.map_err(crate::commit_error)?;
     shared.partitions.forget_day(day);
     Ok(())

@@ -212,6 +212,13 @@ pub(crate) async fn run(
                     )
                     .await
                     .map_err(commit_error)?;
+                client
+                    .execute(
+                        "DELETE FROM suppressed_counts WHERE day = $1 AND project = $2",
+                        &[&plan.day, project],
+                    )
+                    .await
+                    .map_err(commit_error)?;
             }
         }
         report.add("events", plan.expired);

@@ -158,6 +158,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (purpose, key_id)
     );
     "#,
+    // v2. The dashboard's count of events of deleted subjects refused at ingest, per day
+    // received and project (numbers only; dropped with the day's partition).
+    r#"
+    CREATE TABLE suppressed_counts (
+        day     integer NOT NULL,
+        project text NOT NULL,
+        events  bigint NOT NULL,
+        PRIMARY KEY (day, project)
+    );
+    "#,
 ];
 
 /// Brings the database's schema up to date; returns the version it had.

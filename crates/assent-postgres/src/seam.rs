@@ -11,6 +11,11 @@ use assent_store::deletion::{DeletionJob, DeletionRequest};
 use assent_store::export::ExportError;
 use assent_store::replays::{NewChunk, ReplaySession, Stored, StoredChunk};
 use assent_store::retention::{NothingExpired, RetentionReport, RetentionRule};
+use assent_store::stats::portable::{self, StatsDay};
+use assent_store::stats::{
+    ConsentStats, Dimension, Funnel, FunnelStep, Interval, PrivacyActivity, PropertyRow,
+    StatsQuery, TopList, Traffic,
+};
 use assent_store::subjects::Subject;
 use assent_store::{Ack, AppendReport, LedgerError, Store, StoreError, StoreFuture, VisitorDay};
 use tokio_postgres::GenericClient;
@@ -38,6 +43,21 @@ pub(crate) async fn record_audit_in(
         .await
         .map(drop)
         .map_err(commit_error)
+}
+
+impl PostgresStore {
+    /// Computes a statistic from the digests of the query's days.
+    fn on_days<T: Send + 'static>(
+        &self,
+        query: StatsQuery,
+        compute: impl FnOnce(&[StatsDay], &StatsQuery) -> T + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let shared = self.shared.clone();
+        self.spawn(async move {
+            let days = crate::stats::days(&shared, &query).await?;
+            Ok(tokio::task::block_in_place(|| compute(&days, &query)))
+        })
+    }
 }
 
 impl Store for PostgresStore {
@@ -244,6 +264,53 @@ impl Store for PostgresStore {
                 })
                 .collect())
         })
+    }
+
+    fn stats_traffic(&self, query: StatsQuery, interval: Interval) -> StoreFuture<'_, Traffic> {
+        self.on_days(query, move |days, q| portable::traffic(days, q, interval))
+    }
+
+    fn stats_top(
+        &self,
+        query: StatsQuery,
+        dimension: Dimension,
+        limit: usize,
+    ) -> StoreFuture<'_, TopList> {
+        self.on_days(query, move |days, q| {
+            portable::top(days, q, dimension, limit)
+        })
+    }
+
+    fn stats_event_properties(
+        &self,
+        query: StatsQuery,
+        event: String,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<PropertyRow>> {
+        self.on_days(query, move |days, q| {
+            portable::event_properties(days, q, &event, limit)
+        })
+    }
+
+    fn stats_funnel(&self, query: StatsQuery, steps: Vec<FunnelStep>) -> StoreFuture<'_, Funnel> {
+        self.on_days(query, move |days, q| portable::funnel(days, q, &steps))
+    }
+
+    fn stats_consent(
+        &self,
+        query: StatsQuery,
+        interval: Interval,
+    ) -> StoreFuture<'_, ConsentStats> {
+        self.on_days(query, move |days, q| portable::consent(days, q, interval))
+    }
+
+    fn stats_privacy(
+        &self,
+        query: StatsQuery,
+        interval: Interval,
+    ) -> StoreFuture<'_, PrivacyActivity> {
+        let shared = self.shared.clone();
+        self.spawn(async move { crate::stats::privacy(&shared, &query, interval).await })
     }
 
     fn insert_replay_chunk(&self, chunk: NewChunk) -> StoreFuture<'_, Stored> {

@@ -355,12 +355,113 @@ async fn replays_are_stored_once_played_back_exported_and_deleted(engine: &dyn E
     store.close();
 }
 
+fn page(message_id: &str, anonymous_id: &str, path: &str, minute: u32) -> String {
+    format!(
+        r#"{{"type":"page","name":"{path}","messageId":"{message_id}","anonymousId":"{anonymous_id}",
+            "timestamp":"{}","properties":{{"path":"{path}","url":"https://shop.example{path}"}},
+            "context":{{"consent":{{"id":"c-{anonymous_id}","state":{{"analytics":"granted"}}}}}}}}"#,
+        jiff::Timestamp::from_millisecond(now_ms() - 3_600_000 + minute as i64 * 60_000).unwrap()
+    )
+}
+
+async fn the_dashboard_counts_alike_and_forgets_a_deleted_subject(engine: &dyn Engine) {
+    use assent_store::stats::{Dimension, FunnelStep, Interval, StatsQuery};
+    let fresh = engine.fresh("stats");
+    let store = &fresh.store;
+    // Two visitors: a1 views two pages and buys, a2 views one page (a bounce).
+    let mut purchase = track("m4", "a1", None);
+    purchase = purchase.replace(
+        "2026-11-30T10:00:00.000Z",
+        &jiff::Timestamp::from_millisecond(now_ms() - 3_600_000 + 3 * 60_000)
+            .unwrap()
+            .to_string(),
+    );
+    append(
+        store,
+        batch(&[
+            page("m1", "a1", "/", 0),
+            page("m2", "a1", "/shoes", 1),
+            page("m3", "a2", "/", 2),
+            purchase,
+            consent("m5", "a1"),
+        ]),
+    )
+    .await;
+    let today = now_ms() - now_ms().rem_euclid(DAY_MS);
+    let query = || StatsQuery::new("shop", today - DAY_MS, today + DAY_MS);
+
+    let traffic = store.stats_traffic(query(), Interval::Day).await.unwrap();
+    let t = traffic.totals;
+    assert_eq!(
+        (t.visitors, t.visits, t.pageviews, t.events, t.bounces),
+        (2, 2, 3, 1, 1),
+        "{t:?}"
+    );
+    assert_eq!(traffic.series.len(), 2);
+    let pages = store.stats_top(query(), Dimension::Page, 10).await.unwrap();
+    let views: Vec<(&str, u64)> = pages
+        .rows
+        .iter()
+        .map(|r| (r.value.as_str(), r.pageviews))
+        .collect();
+    assert_eq!(views, [("/", 2), ("/shoes", 1)]);
+    let funnel = store
+        .stats_funnel(
+            query(),
+            vec![
+                FunnelStep::Page("/".into()),
+                FunnelStep::Event("Viewed".into()),
+            ],
+        )
+        .await
+        .unwrap();
+    let reached: Vec<u64> = funnel.steps.iter().map(|s| s.visits).collect();
+    assert_eq!(reached, [2, 1]);
+    let skus = store
+        .stats_event_properties(query(), "Viewed".into(), 10)
+        .await
+        .unwrap();
+    assert_eq!(skus.len(), 1, "{skus:?}");
+    assert_eq!(
+        (
+            skus[0].property.as_str(),
+            skus[0].value.as_str(),
+            skus[0].events
+        ),
+        ("sku", "G-32", 1)
+    );
+    let consent = store.stats_consent(query(), Interval::Day).await.unwrap();
+    assert_eq!(consent.choices.total, 1, "{consent:?}");
+
+    // Once a1 is deleted, no answer counts it, and its later events are counted as refused.
+    forget(store, "a1").await;
+    append(store, batch(&[page("m6", "a1", "/again", 9)])).await;
+    let t = store
+        .stats_traffic(query(), Interval::Day)
+        .await
+        .unwrap()
+        .totals;
+    assert_eq!((t.visitors, t.pageviews, t.events), (1, 1, 0), "{t:?}");
+    let pages = store.stats_top(query(), Dimension::Page, 10).await.unwrap();
+    assert!(pages.rows.iter().all(|r| r.value != "/shoes"), "{pages:?}");
+    let privacy = store.stats_privacy(query(), Interval::Day).await.unwrap();
+    let p = privacy.totals;
+    assert_eq!(
+        (p.deletions, p.events_deleted, p.suppressed),
+        (1, 4, 1),
+        "{p:?}"
+    );
+    assert_eq!(privacy.oldest_events_ms, Some(today));
+    store.close();
+}
+
 async fn the_contract(engine: &dyn Engine) {
     a_retry_is_stored_once_even_on_another_day(engine).await;
     a_deleted_subject_is_gone_through_its_identity_graph_and_stays_gone(engine).await;
     the_consent_ledger_chains_every_choice_and_keeps_proof_after_a_deletion(engine).await;
     retention_removes_what_is_past_its_period(engine).await;
     replays_are_stored_once_played_back_exported_and_deleted(engine).await;
+    the_dashboard_counts_alike_and_forgets_a_deleted_subject(engine).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,6 +48,8 @@ pub struct Settings {
     pub visitor_salts: SaltsBackend,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the socket's peer is the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// A MaxMind-format country database (`.mmdb`); without one, no country is recorded.
+    pub country_database: Option<PathBuf>,
     pub web: WebSettings,
     /// Timeouts and the connection limit of the HTTP edge.
     pub http: crate::http_server::HttpLimits,
@@ -85,6 +87,8 @@ pub struct WebSettings {
     pub banner_dir: PathBuf,
     /// Served at `/`: the demo shop page.
     pub demo_dir: PathBuf,
+    /// Served at `/dashboard/`: the dashboard's build.
+    pub dashboard_dir: PathBuf,
     /// Whether `/` and `/demo-config.js` are served at all.
     pub demo: bool,
 }
@@ -95,6 +99,8 @@ pub struct ProjectSettings {
     pub write_keys: Vec<String>,
     /// Tokens for `/v1/admin`, kept as SHA-256 digests only.
     pub admin_tokens: Vec<AdminToken>,
+    /// Read-only tokens: the dashboard and `/v1/stats`, nothing else (same shapes).
+    pub viewer_tokens: Vec<AdminToken>,
     /// `None` means any origin (`"*"`).
     pub allowed_origins: Option<Vec<String>>,
     /// What may be stored of each event (docs/architecture.md): consent mode, GPC, DNT, IP, preset.
@@ -222,6 +228,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     #[serde(default)]
     trusted_proxies: Vec<Spanned<String>>,
+    country_database: Option<PathBuf>,
     #[serde(default)]
     store: StoreSection,
     #[serde(default)]
@@ -311,6 +318,7 @@ struct WebSection {
     replay_dir: Option<PathBuf>,
     banner_dir: Option<PathBuf>,
     demo_dir: Option<PathBuf>,
+    dashboard_dir: Option<PathBuf>,
     demo: Option<bool>,
 }
 
@@ -321,6 +329,8 @@ struct ProjectSection {
     write_keys: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     admin_tokens: Vec<Spanned<AdminTokenSpec>>,
+    #[serde(default)]
+    viewer_tokens: Vec<Spanned<AdminTokenSpec>>,
     allowed_origins: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     ip: IpPolicy,
@@ -559,6 +569,7 @@ impl Checker<'_> {
             busy_timeout_ms: file.store.busy_timeout_ms.unwrap_or(5000),
             retention_sweep_minutes: file.store.retention_sweep_minutes.unwrap_or(60),
             trusted_proxies,
+            country_database: file.country_database,
             web: WebSettings {
                 sdk_dir: file
                     .web
@@ -573,6 +584,10 @@ impl Checker<'_> {
                     .banner_dir
                     .unwrap_or_else(|| "sdk/banner/dist".into()),
                 demo_dir: file.web.demo_dir.unwrap_or_else(|| "demo".into()),
+                dashboard_dir: file
+                    .web
+                    .dashboard_dir
+                    .unwrap_or_else(|| "dashboard/dist".into()),
                 demo: file.web.demo.unwrap_or(true),
             },
             http,
@@ -869,14 +884,17 @@ impl Checker<'_> {
         // Tokens are compared by digest: a hashed one may equal a plain one elsewhere.
         let mut tokens_seen: HashSet<[u8; 32]> = HashSet::new();
         let mut token_names: HashSet<String> = HashSet::new();
-        let admin_tokens: Vec<Vec<AdminToken>> = sections
+        let mut tokens = |kind: &'static str,
+                          of: fn(&ProjectSection) -> &Vec<Spanned<AdminTokenSpec>>|
+         -> Vec<Vec<AdminToken>> {
+            sections
             .iter()
             .map(|p| {
-                p.admin_tokens
+                of(p)
                     .iter()
                     .enumerate()
                     .filter_map(|(i, t)| {
-                        let token = self.admin_token(p.id.get_ref(), i, t)?;
+                        let token = self.admin_token(p.id.get_ref(), kind, i, t)?;
                         if !tokens_seen.insert(token.sha256) {
                             self.problem(
                                 Some(t.span()),
@@ -894,10 +912,18 @@ impl Checker<'_> {
                     })
                     .collect()
             })
+            .collect()
+        };
+        let admin_tokens = tokens("admin", |p| &p.admin_tokens);
+        let viewer_tokens = tokens("viewer", |p| &p.viewer_tokens);
+        let all_tokens: HashSet<[u8; 32]> = admin_tokens
+            .iter()
+            .chain(&viewer_tokens)
+            .flatten()
+            .map(|t| t.sha256)
             .collect();
-        let all_tokens: HashSet<[u8; 32]> =
-            admin_tokens.iter().flatten().map(|t| t.sha256).collect();
         let mut admin_tokens = admin_tokens.into_iter();
+        let mut viewer_tokens = viewer_tokens.into_iter();
         sections
             .into_iter()
             .map(|p| {
@@ -956,6 +982,7 @@ impl Checker<'_> {
                         .map(|k| k.into_inner().into_iter().map(Spanned::into_inner).collect())
                         .unwrap_or_default(),
                     admin_tokens: admin_tokens.next().unwrap_or_default(),
+                    viewer_tokens: viewer_tokens.next().unwrap_or_default(),
                     allowed_origins: allowed_origins.flatten(),
                     id_cookie: IdCookie {
                         max_age_days: p
@@ -981,6 +1008,7 @@ impl Checker<'_> {
     fn admin_token(
         &mut self,
         project: &str,
+        kind: &str,
         index: usize,
         spec: &Spanned<AdminTokenSpec>,
     ) -> Option<AdminToken> {
@@ -988,7 +1016,7 @@ impl Checker<'_> {
         let span = Some(spec.span());
         let (name, secret, sha256, named) = match spec.get_ref() {
             AdminTokenSpec::Plain(secret) => (
-                format!("{project}-admin-{}", index + 1),
+                format!("{project}-{kind}-{}", index + 1),
                 Some(secret),
                 None,
                 false,
@@ -1004,14 +1032,17 @@ impl Checker<'_> {
         if !name_ok {
             self.problem(
                 span.clone(),
-                format!("admin token name {name:?} is not a valid name"),
+                format!("{kind} token name {name:?} is not a valid name"),
                 "use 1 to 64 letters, digits, '-', '_', '.' or '@', e.g. name = \"dpo\"",
             );
             return None;
         }
         match (secret, sha256) {
             (Some(secret), None) => {
-                self.secret(&Spanned::new(spec.span(), secret.clone()), "admin token");
+                self.secret(
+                    &Spanned::new(spec.span(), secret.clone()),
+                    &format!("{kind} token"),
+                );
                 Some(AdminToken::from_secret(name, secret))
             }
             (None, Some(hex)) => match parse_sha256(hex) {
@@ -1019,7 +1050,7 @@ impl Checker<'_> {
                 None => {
                     self.problem(
                         span,
-                        format!("sha256 of admin token {name:?} is not 64 hex digits"),
+                        format!("sha256 of {kind} token {name:?} is not 64 hex digits"),
                         "write the token's SHA-256 in hex, e.g. from `printf %s \"$TOKEN\" | sha256sum`",
                     );
                     None
@@ -1028,7 +1059,7 @@ impl Checker<'_> {
             _ => {
                 self.problem(
                     span,
-                    format!("admin token {name:?} needs exactly one of `token` and `sha256`"),
+                    format!("{kind} token {name:?} needs exactly one of `token` and `sha256`"),
                     SHAPES,
                 );
                 None

@@ -125,9 +125,15 @@ pub(crate) fn received(
     let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = client_ip(peer.ip(), forwarded_for, &app.trusted_proxies);
     let mut received = Received::now(Some(ip));
-    if signals(headers).anonymous {
+    let signals = signals(headers);
+    received.gpc = signals.gpc;
+    received.dnt = signals.dnt;
+    if signals.anonymous {
         return received;
     }
+    // Looked up on the full address, before the policy truncates or drops it; an anonymous
+    // request gets no country, as it gets no hash.
+    received.country = app.countries.as_ref().and_then(|db| db.country(ip));
     let salt = app
         .visitor_salts
         .for_day(visitor::day_of(received.at.as_millisecond()));

@@ -19,6 +19,8 @@ mod admin;
 pub mod api_error;
 mod compat;
 pub mod config;
+mod dashboard_files;
+pub mod geo;
 pub mod http_server;
 mod ingest;
 mod json_query;
@@ -28,6 +30,7 @@ pub mod projects;
 mod replay;
 pub mod retention_sweeper;
 mod server_id;
+pub mod stats;
 pub mod stores;
 mod streamed_body;
 mod unknown_route;
@@ -64,6 +67,10 @@ pub struct AppInner {
     pub limits: Limits,
     pub trusted_proxies: Vec<assent_core::client_address::IpNet>,
     pub visitor_salts: Arc<VisitorSalts>,
+    /// The operator's country database, when configured.
+    pub countries: Option<Arc<geo::CountryDatabase>>,
+    pub dashboard_sessions: Arc<stats::session::Sessions>,
+    pub ledger_status: Arc<stats::ledger_check::LedgerStatus>,
     demo_write_key: Option<String>,
 }
 
@@ -96,6 +103,25 @@ pub fn router(
     visitor_salts: Arc<VisitorSalts>,
     metrics: Arc<Metrics>,
 ) -> Router {
+    router_with(settings, store, visitor_salts, metrics, Extras::default())
+}
+
+/// What the collector adds to the routes beyond the store: the country database and the
+/// consent ledger's last check.
+#[derive(Default)]
+pub struct Extras {
+    pub countries: Option<Arc<geo::CountryDatabase>>,
+    pub ledger_status: Arc<stats::ledger_check::LedgerStatus>,
+}
+
+/// Builds the routes over an already-open store, with [`Extras`].
+pub fn router_with(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    visitor_salts: Arc<VisitorSalts>,
+    metrics: Arc<Metrics>,
+    extras: Extras,
+) -> Router {
     let projects = Projects::new(&settings.projects);
     let demo_write_key = settings
         .web
@@ -115,6 +141,9 @@ pub fn router(
         limits,
         trusted_proxies: settings.trusted_proxies.clone(),
         visitor_salts,
+        countries: extras.countries,
+        dashboard_sessions: Arc::default(),
+        ledger_status: extras.ledger_status,
         demo_write_key,
     }));
 
@@ -147,6 +176,8 @@ pub fn router(
         .method_not_allowed_fallback(unknown_route::wrong_method)
         .merge(ingest)
         .nest("/v1/admin", admin::routes())
+        .nest("/v1/stats", stats::routes())
+        .merge(dashboard_files::routes(settings, &app))
         .merge(replay::routes(settings, app.clone()))
         .nest_service(
             "/sdk/banner",
@@ -203,6 +234,8 @@ pub enum ServeError {
     Queue(#[from] assent_nats::QueueError),
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Countries(String),
 }
 
 /// Runs the collector on `listener` until `shutdown` resolves, then stops taking requests,
@@ -223,11 +256,18 @@ pub struct Collector {
     salts: Arc<VisitorSalts>,
     /// Keeps shared salts current while the collector runs.
     _salt_keeper: Option<assent_nats::salts::SaltKeeper>,
+    countries: Option<Arc<geo::CountryDatabase>>,
 }
 
 impl Collector {
     /// Opens (or creates) the store, so that a failure is reported before any port is taken.
     pub fn open(settings: Settings) -> Result<Collector, ServeError> {
+        let countries = match &settings.country_database {
+            Some(path) => Some(Arc::new(
+                geo::CountryDatabase::open(path).map_err(ServeError::Countries)?,
+            )),
+            None => None,
+        };
         let metrics = Arc::new(Metrics::default());
         let on_commit = {
             let metrics = metrics.clone();
@@ -261,6 +301,7 @@ impl Collector {
             metrics,
             salts,
             _salt_keeper: salt_keeper,
+            countries,
         })
     }
 
@@ -288,7 +329,18 @@ impl Collector {
             &self.settings.projects,
             self.settings.retention_sweep_minutes,
         );
-        let app = router(&self.settings, self.store.clone(), salts, self.metrics);
+        let ledger_status = Arc::new(stats::ledger_check::LedgerStatus::default());
+        let ledger_check = stats::ledger_check::start(ledger_status.clone(), self.store.clone());
+        let app = router_with(
+            &self.settings,
+            self.store.clone(),
+            salts,
+            self.metrics,
+            Extras {
+                countries: self.countries,
+                ledger_status,
+            },
+        );
         // Deletions accepted before a crash or a stop are finished now.
         let unfinished = self.store.unfinished_deletions().await?;
         if !unfinished.is_empty() {
@@ -305,6 +357,7 @@ impl Collector {
         let app = http_server::with_request_timeout(app, self.settings.http);
         http_server::serve(listener, app, self.settings.http, shutdown).await?;
         sweeper.abort();
+        ledger_check.abort();
         if let Some(retention) = retention {
             retention.abort();
         }

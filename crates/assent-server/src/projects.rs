@@ -41,7 +41,7 @@ pub enum KeyError {
     Missing,
     #[error("unknown write key")]
     Unknown,
-    #[error("an admin token is not a write key: admin tokens are secret and are never accepted for ingest")]
+    #[error("an admin token (or a viewer token) is not a write key: tokens are secret and are never accepted for ingest")]
     AdminToken,
     #[error("the Authorization header is not HTTP Basic auth with the write key as user name")]
     Malformed,
@@ -53,6 +53,7 @@ pub struct Projects {
     by_write_key: HashMap<String, Arc<Project>>,
     by_snowplow_app_id: HashMap<String, Arc<Project>>,
     admin_tokens: Vec<(AdminToken, Arc<Project>)>,
+    viewer_tokens: Vec<(AdminToken, Arc<Project>)>,
     all: Vec<Arc<Project>>,
 }
 
@@ -77,6 +78,11 @@ impl Projects {
             }
             projects.admin_tokens.extend(
                 p.admin_tokens
+                    .iter()
+                    .map(|token| (token.clone(), project.clone())),
+            );
+            projects.viewer_tokens.extend(
+                p.viewer_tokens
                     .iter()
                     .map(|token| (token.clone(), project.clone())),
             );
@@ -108,7 +114,9 @@ impl Projects {
             .ok_or(KeyError::Missing)?;
         match self.by_write_key.get(key) {
             Some(project) => Ok(project),
-            None if self.admin_token(key).is_some() => Err(KeyError::AdminToken),
+            None if self.admin_token(key).is_some() || self.viewer_token(key).is_some() => {
+                Err(KeyError::AdminToken)
+            }
             None => Err(KeyError::Unknown),
         }
     }
@@ -124,20 +132,33 @@ impl Projects {
     /// time, by SHA-256 digest: neither timing nor the configuration's form (plain or hashed)
     /// tells how close a guess came.
     pub fn admin_token(&self, secret: &str) -> Option<(&AdminToken, &Arc<Project>)> {
-        let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
-        let mut found = None;
-        for (token, project) in &self.admin_tokens {
-            if bool::from(token.sha256.ct_eq(&digest)) {
-                found = Some((token, project));
-            }
-        }
-        found
+        find_token(&self.admin_tokens, secret)
+    }
+
+    /// The viewer token `secret` is (read-only: statistics), and its project; compared as
+    /// admin tokens are.
+    pub fn viewer_token(&self, secret: &str) -> Option<(&AdminToken, &Arc<Project>)> {
+        find_token(&self.viewer_tokens, secret)
     }
 
     /// The project a Snowplow app id (`aid`) belongs to, by `snowplow_app_ids`.
     pub fn for_snowplow_app(&self, app_id: &str) -> Option<&Arc<Project>> {
         self.by_snowplow_app_id.get(app_id)
     }
+}
+
+fn find_token<'a>(
+    tokens: &'a [(AdminToken, Arc<Project>)],
+    secret: &str,
+) -> Option<(&'a AdminToken, &'a Arc<Project>)> {
+    let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+    let mut found = None;
+    for (token, project) in tokens {
+        if bool::from(token.sha256.ct_eq(&digest)) {
+            found = Some((token, project));
+        }
+    }
+    found
 }
 
 /// The user name of `Authorization: Basic base64(user:password)`.
@@ -170,6 +191,7 @@ mod tests {
             id: "demo".into(),
             write_keys: vec!["pk_demo".into()],
             admin_tokens: vec![AdminToken::from_secret("dpo", "sk_demo")],
+            viewer_tokens: vec![AdminToken::from_secret("team", "vk_demo")],
             allowed_origins: None,
             policy: Policy::default(),
             id_cookie: IdCookie {

@@ -103,7 +103,7 @@ fn refused_by_signals(project: &Project, signals: &Signals) -> bool {
         || (signals.dnt && project.policy.dnt != DntRule::Ignore)
 }
 
-fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -115,7 +115,7 @@ fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Over TLS when a trusted proxy says so (the collector itself speaks plain HTTP).
-fn is_https(app: &App, peer: SocketAddr, headers: &HeaderMap) -> bool {
+pub(crate) fn is_https(app: &App, peer: SocketAddr, headers: &HeaderMap) -> bool {
     is_trusted(peer.ip(), &app.trusted_proxies)
         && headers
             .get("x-forwarded-proto")

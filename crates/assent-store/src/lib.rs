@@ -55,6 +55,7 @@ pub mod retention;
 pub mod schema;
 mod sqlite;
 mod sqlite_seam;
+pub mod stats;
 mod store;
 mod subject_hash;
 pub mod subjects;

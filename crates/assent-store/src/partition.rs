@@ -91,8 +91,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_dedupe ON events (dedupe_ts, message_id
 CREATE TABLE IF NOT EXISTS hours (hour INTEGER PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deletions (job TEXT PRIMARY KEY, events INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS projects (
-    project TEXT PRIMARY KEY,
-    events  INTEGER NOT NULL DEFAULT 0
+    project    TEXT PRIMARY KEY,
+    events     INTEGER NOT NULL DEFAULT 0,
+    suppressed INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE VIEW IF NOT EXISTS events_json AS SELECT id, project, json_patch(payload, json_object(
     'messageId', message_id,
@@ -167,7 +168,27 @@ pub(crate) fn attach(
         "CREATE TABLE IF NOT EXISTS {}.deletions (job TEXT PRIMARY KEY, events INTEGER NOT NULL) WITHOUT ROWID;",
         day.schema()
     ))?;
+    // And before events of deleted subjects were counted (the dashboard's privacy panel).
+    if !has_column(conn, &format!("{}.projects", day.schema()), "suppressed")? {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {}.projects ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;",
+            day.schema()
+        ))?;
+    }
     Ok(())
+}
+
+/// Whether `table` (optionally `schema.table`) has a column.
+pub(crate) fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let (schema, table) = table.split_once('.').unwrap_or(("main", table));
+    let mut query = conn.prepare(&format!("PRAGMA {schema}.table_info({table})"))?;
+    let names = query.query_map([], |r| r.get::<_, String>(1))?;
+    for name in names {
+        if name? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 pub(crate) fn detach(conn: &Connection, day: PartitionDay) -> rusqlite::Result<()> {

@@ -83,6 +83,7 @@ pub struct SqliteStore {
     writer: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Checkpointer,
     indexer: Indexer,
+    stats: Arc<crate::stats::StatsEngine>,
 }
 
 impl SqliteStore {
@@ -169,6 +170,8 @@ impl SqliteStore {
         let checkpointer = Checkpointer::start(active_files, checkpoint_turn)
             .map_err(|e| open_error(e.to_string()))?;
         let indexer = Indexer::start(dir);
+        let stats = crate::stats::StatsEngine::new(dir, &path);
+        stats.start_builder();
         Ok(SqliteStore {
             path,
             dir: dir.to_path_buf(),
@@ -180,6 +183,7 @@ impl SqliteStore {
             writer: Mutex::new(Some(handle)),
             checkpointer,
             indexer,
+            stats,
         })
     }
 
@@ -191,6 +195,18 @@ impl SqliteStore {
     /// the indexer's next round; returns how many it built.
     pub fn index_closed_partitions(&self) -> usize {
         crate::indexer::index_closed(&self.dir, crate::now_ms())
+    }
+
+    /// Builds the dashboard's digests of the partitions no longer written to now, rather
+    /// than in the background; returns how many it built or checked.
+    pub fn build_closed_statistics(&self) -> Result<usize, StoreError> {
+        self.stats
+            .build_closed(crate::now_ms())
+            .map_err(|e| StoreError::Read(e.to_string()))
+    }
+
+    pub(crate) fn stats_engine(&self) -> Arc<crate::stats::StatsEngine> {
+        self.stats.clone()
     }
 
     /// The data directory: `events.db`, the partitions in `events/`, `replays.db`.
@@ -329,6 +345,7 @@ impl SqliteStore {
             let _ = handle.join();
             self.checkpointer.stop();
             self.indexer.stop();
+            self.stats.stop();
         }
     }
 

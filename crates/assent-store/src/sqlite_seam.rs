@@ -14,6 +14,10 @@ use crate::export::ExportError;
 use crate::ledger::LedgerError;
 use crate::replays::{NewChunk, ReplaySession, Stored, StoredChunk};
 use crate::retention::{NothingExpired, RetentionReport, RetentionRule};
+use crate::stats::{
+    self, ConsentStats, Dimension, Funnel, FunnelStep, Interval, PrivacyActivity, PropertyRow,
+    StatsQuery, TopList, Traffic,
+};
 use crate::store::{Store, StoreFuture, VisitorDay};
 use crate::subjects::Subject;
 use crate::writer::Job;
@@ -48,6 +52,25 @@ impl SqliteStore {
             })
             .await
             .map_err(|e| E::from(StoreError::Commit(e.to_string())))?
+        })
+    }
+
+    /// Computes a statistic from the digests of the query's days, on the blocking pool.
+    fn on_digests<T: Send + 'static>(
+        &self,
+        query: StatsQuery,
+        compute: impl FnOnce(&[Arc<stats::DayDigest>], &StatsQuery) -> T + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let engine = self.stats_engine();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let days = engine
+                    .digests(query.from_ms, query.to_ms, crate::now_ms())
+                    .map_err(read_error)?;
+                Ok(compute(&days, &query))
+            })
+            .await
+            .map_err(|e| StoreError::Commit(e.to_string()))?
         })
     }
 
@@ -184,6 +207,54 @@ impl Store for SqliteStore {
         let dir = self.dir().to_path_buf();
         self.read(move |_| {
             crate::audience::visitors_per_day(&dir, days, crate::now_ms()).map_err(read_error)
+        })
+    }
+
+    fn stats_traffic(&self, query: StatsQuery, interval: Interval) -> StoreFuture<'_, Traffic> {
+        self.on_digests(query, move |days, q| stats::traffic(days, q, interval))
+    }
+
+    fn stats_top(
+        &self,
+        query: StatsQuery,
+        dimension: Dimension,
+        limit: usize,
+    ) -> StoreFuture<'_, TopList> {
+        self.on_digests(query, move |days, q| stats::top(days, q, dimension, limit))
+    }
+
+    fn stats_event_properties(
+        &self,
+        query: StatsQuery,
+        event: String,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<PropertyRow>> {
+        self.on_digests(query, move |days, q| {
+            stats::event_properties(days, q, &event, limit)
+        })
+    }
+
+    fn stats_funnel(&self, query: StatsQuery, steps: Vec<FunnelStep>) -> StoreFuture<'_, Funnel> {
+        self.on_digests(query, move |days, q| stats::funnel(days, q, &steps))
+    }
+
+    fn stats_consent(
+        &self,
+        query: StatsQuery,
+        interval: Interval,
+    ) -> StoreFuture<'_, ConsentStats> {
+        self.on_digests(query, move |days, q| stats::consent(days, q, interval))
+    }
+
+    fn stats_privacy(
+        &self,
+        query: StatsQuery,
+        interval: Interval,
+    ) -> StoreFuture<'_, PrivacyActivity> {
+        let engine = self.stats_engine();
+        self.read(move |conn| {
+            engine.notice_privacy_work().map_err(read_error)?;
+            stats::privacy_activity(conn, &engine, &query, interval).map_err(read_error)
         })
     }
 

@@ -23,6 +23,10 @@ use crate::export::ExportError;
 use crate::ledger::LedgerError;
 use crate::replays::{NewChunk, ReplaySession, Stored, StoredChunk};
 use crate::retention::{NothingExpired, RetentionReport, RetentionRule};
+use crate::stats::{
+    ConsentStats, Dimension, Funnel, FunnelStep, Interval, PrivacyActivity, PropertyRow,
+    StatsQuery, TopList, Traffic,
+};
 use crate::subjects::Subject;
 use crate::{Ack, AppendReport, StoreError};
 
@@ -138,6 +142,42 @@ pub trait Store: Send + Sync + 'static {
 
     /// Daily unique visitors and events per project, over the last `days` days.
     fn visitors_per_day(&self, days: u32) -> StoreFuture<'_, Vec<VisitorDay>>;
+
+    // Dashboard statistics: what `crate::stats` says is counted, over a query's period and
+    // filters. Reads only; answers of a few kilobytes, whatever the period.
+
+    /// Visitors, visits, pageviews, bounces and durations, in all and per `interval`.
+    fn stats_traffic(&self, query: StatsQuery, interval: Interval) -> StoreFuture<'_, Traffic>;
+
+    /// The `limit` values of `dimension` with the most visitors.
+    fn stats_top(
+        &self,
+        query: StatsQuery,
+        dimension: Dimension,
+        limit: usize,
+    ) -> StoreFuture<'_, TopList>;
+
+    /// The scalar properties of custom event `event`, by value.
+    fn stats_event_properties(
+        &self,
+        query: StatsQuery,
+        event: String,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<PropertyRow>>;
+
+    /// Consented visits reaching each of 2 to 5 steps in order.
+    fn stats_funnel(&self, query: StatsQuery, steps: Vec<FunnelStep>) -> StoreFuture<'_, Funnel>;
+
+    /// Consent choices and visitors' consent states (filters select visits as elsewhere).
+    fn stats_consent(&self, query: StatsQuery, interval: Interval)
+        -> StoreFuture<'_, ConsentStats>;
+
+    /// Deletions, exports, retention runs and suppressed events (filters do not apply).
+    fn stats_privacy(
+        &self,
+        query: StatsQuery,
+        interval: Interval,
+    ) -> StoreFuture<'_, PrivacyActivity>;
 
     // Session replay.
 

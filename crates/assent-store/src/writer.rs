@@ -334,8 +334,9 @@ impl Writer {
         let tx = Transaction::new_unchecked(&self.state.conn, TransactionBehavior::Immediate)?;
         let mut reports = Vec::with_capacity(group.len());
         let mut tip = self.ledger_tip.clone();
-        // Events per partition and project, added to the partition's `projects` once.
-        let mut counts: HashMap<(PartitionDay, Arc<str>), i64> = HashMap::new();
+        // Events stored and suppressed per partition and project, added to the partition's
+        // `projects` once.
+        let mut counts: HashMap<(PartitionDay, Arc<str>), (i64, i64)> = HashMap::new();
         let written = (|| {
             // One prepared insert per partition for the whole group.
             let mut inserts = HashMap::new();
@@ -346,11 +347,12 @@ impl Writer {
                     } => {
                         let mut report = AppendReport::default();
                         for e in events {
+                            let day = PartitionDay::of_ms(e.received_at_ms);
                             if self.state.suppression.covers(project, e) {
                                 report.suppressed += 1;
+                                counts.entry((day, project.clone())).or_default().1 += 1;
                                 continue;
                             }
-                            let day = PartitionDay::of_ms(e.received_at_ms);
                             let key = Key {
                                 ts: e.original_timestamp_ms.unwrap_or(0),
                                 message_id: &e.message_id,
@@ -374,7 +376,7 @@ impl Writer {
                             };
                             if inserted {
                                 report.inserted += 1;
-                                *counts.entry((day, project.clone())).or_insert(0) += 1;
+                                counts.entry((day, project.clone())).or_default().0 += 1;
                                 if self.state.dedupe.note(day, key) {
                                     tx.prepare_cached(&format!(
                                         "INSERT OR IGNORE INTO {}.hours (hour) VALUES (?1)",
@@ -416,13 +418,14 @@ impl Writer {
                 }
             }
             drop(inserts);
-            for ((day, project), n) in &counts {
+            for ((day, project), (stored, suppressed)) in &counts {
                 tx.prepare_cached(&format!(
-                    "INSERT INTO {}.projects (project, events) VALUES (?1, ?2)
-                     ON CONFLICT DO UPDATE SET events = events + excluded.events",
+                    "INSERT INTO {}.projects (project, events, suppressed) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO UPDATE SET events = events + excluded.events,
+                                               suppressed = suppressed + excluded.suppressed",
                     day.schema()
                 ))?
-                .execute(params![project.as_ref(), n])?;
+                .execute(params![project.as_ref(), stored, suppressed])?;
             }
             Ok(())
         })();

@@ -15,7 +15,7 @@ fn event(message_id: &str, timestamp: &str, days_ago: i64) -> Vec<StoredEvent> {
     let received = Received {
         at: jiff::Timestamp::from_millisecond(now - days_ago * DAY).unwrap(),
         ip: None,
-        visitor: None,
+        ..Received::now(None)
     };
     enrich::batch(
         decode::batch(body.as_bytes(), &Limits::default()).unwrap(),

@@ -14,7 +14,7 @@ async fn identify(store: &SqliteStore, message_id: &str, anonymous: &str, user: 
     let received = Received {
         at: jiff::Timestamp::from_millisecond(day * DAY).unwrap(),
         ip: None,
-        visitor: None,
+        ..Received::now(None)
     };
     let (events, _) = enrich::batch(
         decode::batch(body.as_bytes(), &Limits::default()).unwrap(),

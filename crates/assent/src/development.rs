@@ -25,17 +25,7 @@ pub fn file(env: &impl Fn(&str) -> Option<String>) -> PathBuf {
 /// For `assent serve`: the development project, made on the first run, with its keys printed.
 pub fn settings(env: impl Fn(&str) -> Option<String>) -> Result<Settings, Problems> {
     let path = file(&env);
-    if !path.exists() {
-        write_new(&path, &data_dir(&env)).map_err(|e| Problems {
-            source: path.display().to_string(),
-            problems: vec![Problem {
-                line: None,
-                message: format!("cannot create the development project: {e}"),
-                fix: "make the data directory writable, or set ASSENT_DATA_DIR".into(),
-            }],
-        })?;
-    }
-    let settings = existing(&env)?;
+    let settings = ensure(&env)?;
     let project = &settings.projects[0];
     println!(
         "Assent development project (no --config given; keys kept in {})",
@@ -49,7 +39,28 @@ pub fn settings(env: impl Fn(&str) -> Option<String>) -> Result<Settings, Proble
     println!("  admin token: {}", admin_token.unwrap_or("(none)"));
     println!("  data:        {}", settings.data_dir.display());
     println!("  demo page:   http://{}/", settings.listen);
+    println!(
+        "  dashboard:   http://{}/dashboard/ (sign in with the admin token)",
+        settings.listen
+    );
     Ok(settings)
+}
+
+/// The development project, made (silently) if there is none yet: `assent demo-data` may run
+/// before the first `assent serve`.
+pub fn ensure(env: &impl Fn(&str) -> Option<String>) -> Result<Settings, Problems> {
+    let path = file(env);
+    if !path.exists() {
+        write_new(&path, &data_dir(env)).map_err(|e| Problems {
+            source: path.display().to_string(),
+            problems: vec![Problem {
+                line: None,
+                message: format!("cannot create the development project: {e}"),
+                fix: "make the data directory writable, or set ASSENT_DATA_DIR".into(),
+            }],
+        })?;
+    }
+    existing(env)
 }
 
 /// For every other command: the development project `assent serve` made, if there is one.

@@ -2,6 +2,8 @@
 
 mod configuration;
 mod consent;
+mod demo_data;
+mod demo_traffic;
 mod development;
 mod privacy;
 mod sink;
@@ -88,6 +90,9 @@ enum Command {
     /// Retention: delete data older than each project keeps it.
     #[command(subcommand)]
     Retention(privacy::RetentionCommand),
+    /// Fill a project with the demo shop's made-up traffic (visits, sources, campaigns,
+    /// devices, consent choices, orders), for a dashboard to show and benchmarks to read.
+    DemoData(demo_data::DemoData),
 }
 
 fn main() -> ExitCode {
@@ -107,6 +112,7 @@ fn main() -> ExitCode {
             target,
         } => privacy::export(&target, &subject, &out),
         Command::Retention(command) => privacy::retention(command),
+        Command::DemoData(args) => demo_data::run(args),
     }
 }
 

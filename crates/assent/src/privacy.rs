@@ -46,7 +46,7 @@ pub enum RetentionCommand {
     },
 }
 
-fn project(settings: &Settings, asked: Option<&str>) -> Result<String, ExitCode> {
+pub(crate) fn project(settings: &Settings, asked: Option<&str>) -> Result<String, ExitCode> {
     let ids: Vec<&str> = settings.projects.iter().map(|p| p.id.as_str()).collect();
     match (asked, ids.as_slice()) {
         (Some(asked), _) if ids.contains(&asked) => Ok(asked.to_string()),

@@ -524,4 +524,24 @@ async fn without_a_queue_collectors_share_postgresql_with_group_commit() {
         "0",
         "and never stored"
     );
+
+    // The dashboard's numbers come from PostgreSQL: every collector answers the same, and
+    // counts each stored custom event once.
+    let stored: u64 = d
+        .sql("SELECT count(*) FROM events WHERE project = 'direct' AND type = 'track'")
+        .parse()
+        .unwrap();
+    assert!(stored > 0);
+    for url in &urls {
+        let traffic: serde_json::Value = http
+            .get(format!("{url}/v1/stats/traffic?period=7d"))
+            .bearer_auth("sk_direct")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(traffic["totals"]["events"], stored, "{url}: {traffic}");
+    }
 }

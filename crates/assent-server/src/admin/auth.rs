@@ -2,7 +2,7 @@
 //!
 //! A token opens exactly one project, and its name is the actor the audit trail records.
 //! Write keys are public (they ship in web pages) and never work here; an admin token never
-//! works for ingest (`projects.rs`).
+//! works for ingest (`projects.rs`). A viewer token (statistics only) gets `403`.
 
 use std::sync::Arc;
 
@@ -25,22 +25,24 @@ impl FromRequestParts<App> for Admin {
     type Rejection = AdminError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Admin, AdminError> {
-        let secret = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            })
-            .ok_or(AdminError::Unauthorized)?;
-        let (token, project) = app
-            .projects
-            .admin_token(secret)
-            .ok_or(AdminError::Unauthorized)?;
+        let secret = bearer(&parts.headers).ok_or(AdminError::Unauthorized)?;
+        let Some((token, project)) = app.projects.admin_token(secret) else {
+            // A viewer token is known, and refused for what it may not do.
+            return Err(match app.projects.viewer_token(secret) {
+                Some(_) => AdminError::ViewerToken,
+                None => AdminError::Unauthorized,
+            });
+        };
         Ok(Admin {
             project: project.clone(),
             actor: token.name.clone(),
         })
     }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }

@@ -13,6 +13,8 @@ use serde_json::json;
 pub enum AdminError {
     #[error("admin endpoints need `Authorization: Bearer <admin token>`; write keys are never accepted here")]
     Unauthorized,
+    #[error("a viewer token reads statistics only (the dashboard and /v1/stats); exports, deletions, consent histories, the audit trail and replays need an admin token")]
+    ViewerToken,
     #[error("no such {0} under /v1/admin")]
     NotFound(&'static str),
     #[error("{message}")]
@@ -45,6 +47,7 @@ impl AdminError {
     fn status(&self) -> StatusCode {
         match self {
             AdminError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AdminError::ViewerToken => StatusCode::FORBIDDEN,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AdminError::Method(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -55,6 +58,7 @@ impl AdminError {
     fn code(&self) -> &'static str {
         match self {
             AdminError::Unauthorized => "unauthorized",
+            AdminError::ViewerToken => "forbidden",
             AdminError::NotFound(_) => "not_found",
             AdminError::Invalid { .. } => "invalid_request",
             AdminError::Method(_) => "method_not_allowed",

@@ -28,7 +28,7 @@ use axum::routing::{any, delete, get};
 use axum::Router;
 
 use crate::App;
-pub(crate) use auth::Admin;
+pub(crate) use auth::{bearer, Admin};
 use error::AdminError;
 
 pub fn routes() -> Router<App> {
