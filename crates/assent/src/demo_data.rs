@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use assent_core::{EventType, StoredEvent};
+use assent_server::config::{Settings, StoreBackend};
 use assent_store::{Ack, AppendReport, SqliteStore, Store, StoreOptions};
 use clap::Args;
 use fastrand::Rng;
@@ -63,16 +64,7 @@ pub fn run(args: DemoData) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let store = match SqliteStore::open(
-        &settings.data_dir,
-        StoreOptions {
-            // Made-up data: a crash loses nothing that cannot be made again.
-            durability: assent_store::Durability::Normal,
-            keys_dir: Some(settings.keys_dir()),
-            dedupe_window: settings.dedupe_window,
-            ..StoreOptions::default()
-        },
-    ) {
+    let store = match open(&settings) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("assent demo-data: {e}");
@@ -84,9 +76,13 @@ pub fn run(args: DemoData) -> ExitCode {
         .build()
         .expect("a tokio runtime starts");
     let started = std::time::Instant::now();
-    let outcome = runtime.block_on(fill(&store, &project, &args));
-    let built = store.build_closed_statistics();
-    store.close();
+    let outcome = runtime.block_on(fill(store.as_ref(), &project, &args));
+    let built = match &store {
+        DemoStore::Sqlite(sqlite) => sqlite.build_closed_statistics().map(drop),
+        // Collectors on PostgreSQL digest the days when first asked.
+        DemoStore::Shared(_) => Ok(()),
+    };
+    store.as_ref().close();
     match (outcome, built) {
         (Ok(stored), Ok(_)) => {
             println!(
@@ -103,9 +99,46 @@ pub fn run(args: DemoData) -> ExitCode {
     }
 }
 
+/// The configuration's store. The embedded one is opened as itself, to digest the closed days
+/// at the end, as its collector would in the background.
+enum DemoStore {
+    Sqlite(Box<SqliteStore>),
+    Shared(Arc<dyn Store>),
+}
+
+impl DemoStore {
+    fn as_ref(&self) -> &dyn Store {
+        match self {
+            DemoStore::Sqlite(s) => s.as_ref(),
+            DemoStore::Shared(s) => s.as_ref(),
+        }
+    }
+}
+
+fn open(settings: &Settings) -> Result<DemoStore, assent_store::StoreError> {
+    let mut settings = settings.clone();
+    // Made-up data: a crash loses nothing that cannot be made again.
+    settings.durability = assent_store::Durability::Normal;
+    match &settings.store_backend {
+        StoreBackend::Sqlite => SqliteStore::open(
+            &settings.data_dir,
+            StoreOptions {
+                durability: settings.durability,
+                keys_dir: Some(settings.keys_dir()),
+                dedupe_window: settings.dedupe_window,
+                ..StoreOptions::default()
+            },
+        )
+        .map(|s| DemoStore::Sqlite(Box::new(s))),
+        StoreBackend::Postgres { .. } => {
+            assent_server::stores::open(&settings, None).map(DemoStore::Shared)
+        }
+    }
+}
+
 /// Appends every day's events, oldest day first; returns how many were stored.
 async fn fill(
-    store: &SqliteStore,
+    store: &dyn Store,
     project: &str,
     args: &DemoData,
 ) -> Result<u64, assent_store::StoreError> {

@@ -525,13 +525,41 @@ async fn without_a_queue_collectors_share_postgresql_with_group_commit() {
         "and never stored"
     );
 
-    // The dashboard's numbers come from PostgreSQL: every collector answers the same, and
-    // counts each stored custom event once.
-    let stored: u64 = d
-        .sql("SELECT count(*) FROM events WHERE project = 'direct' AND type = 'track'")
-        .parse()
+    // `assent demo-data` fills the configured store, PostgreSQL here.
+    let demo = support::assent()
+        .args([
+            "demo-data",
+            "--events",
+            "3000",
+            "--days",
+            "3",
+            "--project",
+            "direct",
+            "--config",
+        ])
+        .arg(&d.config)
+        .output()
         .unwrap();
-    assert!(stored > 0);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let count = |kind: &str| -> u64 {
+        d.sql(&format!(
+            "SELECT count(*) FROM events WHERE project = 'direct' AND type = '{kind}'"
+        ))
+        .parse()
+        .unwrap()
+    };
+    let (stored, pageviews) = (count("track"), count("page"));
+    assert!(
+        pageviews > 1000,
+        "the demo shop's pages are in PostgreSQL: {pageviews}"
+    );
+
+    // The dashboard's numbers come from PostgreSQL: every collector answers the same, and
+    // counts each stored page and custom event once.
     for url in &urls {
         let traffic: serde_json::Value = http
             .get(format!("{url}/v1/stats/traffic?period=7d"))
@@ -543,5 +571,9 @@ async fn without_a_queue_collectors_share_postgresql_with_group_commit() {
             .await
             .unwrap();
         assert_eq!(traffic["totals"]["events"], stored, "{url}: {traffic}");
+        assert_eq!(
+            traffic["totals"]["pageviews"], pageviews,
+            "{url}: {traffic}"
+        );
     }
 }
