@@ -3,21 +3,38 @@
 # a release collector on it, then every panel's API answer (p50/p95 over repeated requests, as
 # the dashboard asks them) and the whole dashboard loaded and drawn in Chromium.
 #   bench/run-dashboard.sh              EVENTS=10000000 DAYS=90 by default
-# The store is kept in $BENCH_DIR (default /tmp/assent-dashboard-bench) and made again only
-# when EVENTS or DAYS change.
+#   STORE=postgres bench/run-dashboard.sh   the same on a throwaway PostgreSQL (assent-testbed)
+# The SQLite store is kept in $BENCH_DIR (default /tmp/assent-dashboard-bench) and made again
+# only when EVENTS or DAYS change; the PostgreSQL one is made at every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${EVENTS:-10000000}
 days=${DAYS:-90}
+store=${STORE:-sqlite}
 dir=${BENCH_DIR:-/tmp/assent-dashboard-bench}
-cargo build --release --quiet -p assent
+[ "$store" = postgres ] && dir="$dir-postgres"
+cargo build --release --quiet -p assent -p assent-testbed --bins
 npm run --silent build --workspace @assent/dashboard
-if [ ! -f "$dir/made-$events-$days" ]; then
+backend=""
+if [ "$store" = postgres ]; then
   rm -rf "$dir"
+  mkdir -p "$dir"
+  # The cluster lives as long as fd 3 (the testbed's standard input) is open.
+  mkfifo "$dir/testbed.in"
+  target/release/assent-testbed --nats-nodes 0 < "$dir/testbed.in" > "$dir/testbed.out" 2> "$dir/testbed.err" &
+  exec 3> "$dir/testbed.in"
+  for _ in $(seq 600); do grep -q '^pids nats' "$dir/testbed.out" 2>/dev/null && break; sleep 0.1; done
+  backend="[store]
+backend = \"postgres\"
+url = \"$(sed -n 's/^postgres //p' "$dir/testbed.out")\""
+fi
+if [ ! -f "$dir/made-$events-$days" ]; then
+  [ "$store" = postgres ] || rm -rf "$dir"
   mkdir -p "$dir"
   cat > "$dir/assent.toml" <<TOML
 listen = "127.0.0.1:0"
 data_dir = "$dir/data"
+$backend
 [web]
 dashboard_dir = "$PWD/dashboard/dist"
 [[projects]]
@@ -30,7 +47,12 @@ TOML
   /usr/bin/time -f "demo-data: %e s, %M KB max RSS" target/release/assent demo-data --config "$dir/assent.toml" --events "$events" --days "$days"
   touch "$dir/made-$events-$days"
 fi
-echo "store: $(du -sh "$dir/data" | cut -f1) in $(ls "$dir"/data/events/*.db | wc -l) partitions"
+if [ "$store" = postgres ]; then
+  pg_dir=$(sed -n 's/^dir //p' "$dir/testbed.out")
+  echo "store: PostgreSQL, $(du -sh "$pg_dir" | cut -f1) of cluster files"
+else
+  echo "store: $(du -sh "$dir/data" | cut -f1) in $(ls "$dir"/data/events/*.db | wc -l) partitions"
+fi
 RUST_LOG=warn target/release/assent serve --config "$dir/assent.toml" > "$dir/out" 2> "$dir/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
