@@ -157,6 +157,17 @@ async fn write_in_transaction(
         .filter(|c| inserted.contains(&(c.project.to_string(), c.ts, c.message_id.to_string())))
         .collect();
     record_hours(&tx, &stored, &hours_held).await?;
+    // Rows received into a closed day (a sink catching up on an old backlog) change what its
+    // kept digest says.
+    let closed_before = day_of(crate::now_ms()) - 1;
+    let late: HashSet<(i32, &str)> = stored
+        .iter()
+        .filter(|c| c.day < closed_before)
+        .map(|c| (c.day, c.project))
+        .collect();
+    for (day, project) in late {
+        crate::stats::day_changed(&tx, day, &pg(project)).await?;
+    }
     let new_partition_projects = record_partition_projects(shared, &tx, &stored).await?;
     let new_links = record_links(shared, &tx, &kept).await?;
     record_consent(shared, &tx, &kept).await?;

@@ -208,6 +208,7 @@ async fn step(shared: &Shared, job: &str) -> Result<Step, StoreError> {
             .await
             .map_err(commit_error)?;
         if n > 0 {
+            crate::stats::day_changed(&tx, day, project).await?;
             deleted = Some(("events", n, Some(day)));
             break;
         }

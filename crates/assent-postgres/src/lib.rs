@@ -77,6 +77,10 @@ pub struct PostgresOptions {
     pub keys_dir: PathBuf,
     /// How long a retried event is recognised as a duplicate, at least.
     pub dedupe_window: Duration,
+    /// Reads the dashboard's digests of the last 90 days in the background, at start and
+    /// every ten minutes, so that the first question after a start does not wait for them
+    /// (a collector serving the dashboard; not a sink or a command).
+    pub warm_statistics: bool,
 }
 
 impl PostgresOptions {
@@ -91,6 +95,7 @@ impl PostgresOptions {
             on_commit: None,
             keys_dir,
             dedupe_window: Duration::from_secs(7 * 24 * 60 * 60),
+            warm_statistics: false,
         }
     }
 }
@@ -281,6 +286,9 @@ impl PostgresStore {
         runtime
             .handle()
             .spawn(partitions::keep_ahead(shared.clone()));
+        if options.warm_statistics {
+            runtime.handle().spawn(stats::keep_warm(shared.clone()));
+        }
         Ok(PostgresStore {
             handle: runtime.handle(),
             runtime: Mutex::new(runtime),

@@ -134,9 +134,11 @@ pub(crate) async fn drop_day(shared: &Shared, day: i32) -> Result<(), assent_sto
     tx.execute("DELETE FROM partition_projects WHERE day = $1", &[&day])
         .await
         .map_err(crate::commit_error)?;
-    tx.execute("DELETE FROM suppressed_counts WHERE day = $1", &[&day])
-        .await
-        .map_err(crate::commit_error)?;
+    for table in ["suppressed_counts", "stats_digests", "day_versions"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE day = $1"), &[&day])
+            .await
+            .map_err(crate::commit_error)?;
+    }
     tx.commit().await.map_err(crate::commit_error)?;
     shared.partitions.forget_day(day);
     Ok(())

@@ -212,13 +212,15 @@ pub(crate) async fn run(
                     )
                     .await
                     .map_err(commit_error)?;
-                client
-                    .execute(
-                        "DELETE FROM suppressed_counts WHERE day = $1 AND project = $2",
-                        &[&plan.day, project],
-                    )
-                    .await
-                    .map_err(commit_error)?;
+                for table in ["suppressed_counts", "stats_digests", "day_versions"] {
+                    client
+                        .execute(
+                            &format!("DELETE FROM {table} WHERE day = $1 AND project = $2"),
+                            &[&plan.day, project],
+                        )
+                        .await
+                        .map_err(commit_error)?;
+                }
             }
         }
         report.add("events", plan.expired);

@@ -168,6 +168,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (day, project)
     );
     "#,
+    // v3. The dashboard's digests of days no longer received into, kept so that a collector
+    // reads a day's digest rather than its rows. `day_versions` counts the changes to a
+    // project's rows of a day after it closed (deletions, late rows); a digest is good for the
+    // version it was built at, and a deletion removes it in its own transaction.
+    r#"
+    CREATE TABLE day_versions (
+        day     integer NOT NULL,
+        project text NOT NULL,
+        version bigint NOT NULL,
+        PRIMARY KEY (day, project)
+    );
+    CREATE TABLE stats_digests (
+        day     integer NOT NULL,
+        project text NOT NULL,
+        format  bigint NOT NULL,
+        version bigint NOT NULL,
+        data    bytea NOT NULL,
+        PRIMARY KEY (day, project)
+    );
+    "#,
 ];
 
 /// Brings the database's schema up to date; returns the version it had.

@@ -1,11 +1,14 @@
-//! The dashboard's statistics on PostgreSQL. A project's rows of one day are read once into a
-//! digest (`assent_store::stats::portable`) kept in memory, and every answer is computed from
-//! the digests by the same code as the embedded store's, so both count alike.
+//! The dashboard's statistics on PostgreSQL. A project's rows of one day are read into a
+//! digest (`assent_store::stats::portable`), and every answer is computed from the digests by
+//! the same code as the embedded store's, so both count alike.
 //!
-//! A day is read again when the audit trail shows a deletion or a retention run finished
-//! since it was read, by this process or any other, so no answer counts a deleted subject
-//! after its deletion finished. A day still received into (today, yesterday) is also read
-//! again once its digest is [`LIVE_REFRESH`] old: the dashboard is at most that far behind.
+//! A day no longer received into (older than yesterday) is digested once for every collector:
+//! the digest is kept in `stats_digests`, stamped with the day's version (`day_versions`,
+//! raised by a deletion that removes rows of the day, in its own transaction, which also drops
+//! the kept digest; and by rows that arrive late). A collector keeps the digests it read in
+//! memory and asks only for the versions at each question. Today's and yesterday's rows are
+//! read again once their digest is [`LIVE_REFRESH`] old (or their version moved): the
+//! dashboard is at most that far behind.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -15,10 +18,11 @@ use assent_store::stats::{Interval, PrivacyActivity, StatsQuery};
 use assent_store::StoreError;
 use futures_util::{pin_mut, TryStreamExt};
 use tokio_postgres::types::ToSql;
+use tokio_postgres::GenericClient;
 
 use crate::append::day_of;
 use crate::text::pg;
-use crate::{read_error, Shared};
+use crate::{commit_error, read_error, Shared};
 
 /// How old the digest of a day still received into may be.
 pub(crate) const LIVE_REFRESH: Duration = Duration::from_secs(5);
@@ -31,8 +35,7 @@ const DAY_MS: i64 = 86_400_000;
 struct Cached {
     day: StatsDay,
     read_at: Instant,
-    /// The audit trail's newest deletion or retention when the day was read.
-    privacy_mark: i64,
+    version: i64,
 }
 
 /// The digests read so far, by day and project. One question reads at a time, so the panels
@@ -42,55 +45,177 @@ pub(crate) struct StatsCache {
     days: tokio::sync::Mutex<HashMap<(i32, String), Cached>>,
 }
 
+/// Records, in the transaction that changes them, that a project's rows of a day changed:
+/// the kept digest of the day goes, and digests built before are stale everywhere.
+pub(crate) async fn day_changed(
+    tx: &impl GenericClient,
+    day: i32,
+    project: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO day_versions (day, project, version) VALUES ($1, $2, 1)
+         ON CONFLICT (day, project) DO UPDATE SET version = day_versions.version + 1",
+        &[&day, &project],
+    )
+    .await
+    .map_err(commit_error)?;
+    tx.execute(
+        "DELETE FROM stats_digests WHERE day = $1 AND project = $2",
+        &[&day, &project],
+    )
+    .await
+    .map_err(commit_error)?;
+    Ok(())
+}
+
 /// The digests of the days that may hold visits of `query`'s period.
 pub(crate) async fn days(shared: &Shared, query: &StatsQuery) -> Result<Vec<StatsDay>, StoreError> {
     let range = portable::days_of(query);
     let (first, last) = (*range.start() as i32, *range.end() as i32);
     let project = pg(&query.project).into_owned();
-    let client = shared.client().await?;
-    let mark: i64 = client
-        .query_one(
-            "SELECT coalesce(max(id), 0) FROM audit_log WHERE action IN ('deletion', 'retention')",
-            &[],
-        )
-        .await
-        .map_err(read_error)?
-        .get(0);
-    let held: Vec<i32> = client
+    let mut client = shared.client().await?;
+    let held: Vec<(i32, i64)> = client
         .query(
-            "SELECT day FROM partition_projects WHERE project = $1 AND day BETWEEN $2 AND $3
-             ORDER BY day",
+            "SELECT p.day, coalesce(v.version, 0) FROM partition_projects p
+             LEFT JOIN day_versions v ON v.day = p.day AND v.project = p.project
+             WHERE p.project = $1 AND p.day BETWEEN $2 AND $3 ORDER BY p.day",
             &[&project, &first, &last],
         )
         .await
         .map_err(read_error)?
         .iter()
-        .map(|r| r.get(0))
+        .map(|r| (r.get(0), r.get(1)))
         .collect();
     let received_into = day_of(crate::now_ms()) - 1;
 
     let mut cache = shared.stats.days.lock().await;
-    cache.retain(|(day, p), _| p != &project || held.contains(day) || *day < first || *day > last);
+    cache.retain(|(day, p), _| {
+        p != &project || *day < first || *day > last || held.iter().any(|(d, _)| d == day)
+    });
     let mut out = Vec::with_capacity(held.len());
-    for day in held {
+    for (day, version) in held {
         let key = (day, project.clone());
-        let fresh = cache.get(&key).is_some_and(|c| {
-            c.privacy_mark == mark && (day < received_into || c.read_at.elapsed() < LIVE_REFRESH)
-        });
+        let live = day >= received_into;
+        let fresh = cache
+            .get(&key)
+            .is_some_and(|c| c.version == version && (!live || c.read_at.elapsed() < LIVE_REFRESH));
         if !fresh {
-            let digest = read_day(&client, day, &project).await?;
+            let digest = if live {
+                read_day(&client, day, &project).await?
+            } else {
+                closed_day(&mut client, day, &project, version).await?
+            };
             cache.insert(
                 key.clone(),
                 Cached {
                     day: digest,
                     read_at: Instant::now(),
-                    privacy_mark: mark,
+                    version,
                 },
             );
         }
         out.push(cache[&key].day.clone());
     }
     Ok(out)
+}
+
+/// Reads every project's digests of the last 90 days, now and every ten minutes, for as long
+/// as the store is open. The digests of closed days are built and kept by the first process
+/// to need them, so a second collector only loads them.
+pub(crate) async fn keep_warm(shared: std::sync::Arc<Shared>) {
+    const PERIOD_DAYS: i64 = 90;
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let started = Instant::now();
+        let today = crate::now_ms().div_euclid(DAY_MS);
+        let projects = match shared.client().await {
+            Ok(client) => client
+                .query(
+                    "SELECT DISTINCT project FROM partition_projects WHERE day >= $1",
+                    &[&((today - PERIOD_DAYS) as i32)],
+                )
+                .await
+                .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect()),
+            Err(_) => Ok(Vec::new()),
+        };
+        let projects: Vec<String> = match projects {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!(error = %crate::describe(&e), "statistics will be read when asked");
+                continue;
+            }
+        };
+        for project in &projects {
+            let query = StatsQuery::new(
+                project.as_str(),
+                (today - PERIOD_DAYS + 1) * DAY_MS,
+                (today + 1) * DAY_MS,
+            );
+            if let Err(e) = days(&shared, &query).await {
+                tracing::debug!(error = %e, project, "statistics will be read when asked");
+            }
+        }
+        tracing::debug!(
+            projects = projects.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "dashboard digests read"
+        );
+    }
+}
+
+/// A closed day's digest: the kept one of its version, or one read from its rows and kept.
+async fn closed_day(
+    client: &mut tokio_postgres::Client,
+    day: i32,
+    project: &str,
+    version: i64,
+) -> Result<StatsDay, StoreError> {
+    let kept = client
+        .query_opt(
+            "SELECT data FROM stats_digests
+             WHERE day = $1 AND project = $2 AND format = $3 AND version = $4",
+            &[&day, &project, &StatsDay::FORMAT, &version],
+        )
+        .await
+        .map_err(read_error)?;
+    if let Some(digest) = kept.and_then(|r| StatsDay::from_bytes(r.get(0))) {
+        return Ok(digest);
+    }
+    let digest = read_day(client, day, project).await?;
+    let bytes = tokio::task::block_in_place(|| digest.to_bytes());
+    // Kept only if the day is still at the version its rows were read at: the version row's
+    // lock orders this against a deletion, which would otherwise find no digest to remove
+    // and leave this one, built with the deleted rows.
+    let tx = client.transaction().await.map_err(commit_error)?;
+    tx.execute(
+        "INSERT INTO day_versions (day, project, version) VALUES ($1, $2, 0)
+         ON CONFLICT (day, project) DO NOTHING",
+        &[&day, &project],
+    )
+    .await
+    .map_err(commit_error)?;
+    let now: i64 = tx
+        .query_one(
+            "SELECT version FROM day_versions WHERE day = $1 AND project = $2 FOR UPDATE",
+            &[&day, &project],
+        )
+        .await
+        .map_err(commit_error)?
+        .get(0);
+    if now == version {
+        tx.execute(
+            "INSERT INTO stats_digests (day, project, format, version, data)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (day, project) DO UPDATE
+             SET format = excluded.format, version = excluded.version, data = excluded.data",
+            &[&day, &project, &StatsDay::FORMAT, &version, &bytes],
+        )
+        .await
+        .map_err(commit_error)?;
+    }
+    tx.commit().await.map_err(commit_error)?;
+    Ok(digest)
 }
 
 /// Reads a project's rows of one day, in the order they were stored, into its digest.

@@ -356,11 +356,20 @@ async fn replays_are_stored_once_played_back_exported_and_deleted(engine: &dyn E
 }
 
 fn page(message_id: &str, anonymous_id: &str, path: &str, minute: u32) -> String {
+    page_at(
+        message_id,
+        anonymous_id,
+        path,
+        now_ms() - 3_600_000 + minute as i64 * 60_000,
+    )
+}
+
+fn page_at(message_id: &str, anonymous_id: &str, path: &str, at_ms: i64) -> String {
     format!(
         r#"{{"type":"page","name":"{path}","messageId":"{message_id}","anonymousId":"{anonymous_id}",
             "timestamp":"{}","properties":{{"path":"{path}","url":"https://shop.example{path}"}},
             "context":{{"consent":{{"id":"c-{anonymous_id}","state":{{"analytics":"granted"}}}}}}}}"#,
-        jiff::Timestamp::from_millisecond(now_ms() - 3_600_000 + minute as i64 * 60_000).unwrap()
+        jiff::Timestamp::from_millisecond(at_ms).unwrap()
     )
 }
 
@@ -452,6 +461,35 @@ async fn the_dashboard_counts_alike_and_forgets_a_deleted_subject(engine: &dyn E
         "{p:?}"
     );
     assert_eq!(privacy.oldest_events_ms, Some(today));
+
+    // A day no longer received into is digested once and kept; a deletion still reaches it.
+    let then = now_ms() - 3 * DAY_MS;
+    let old_visit = batch(&[
+        page_at("m7", "a3", "/old", then),
+        page_at("m8", "a3", "/older", then + 60_000),
+    ]);
+    append(store, received_later(old_visit, -3)).await;
+    let longer = || StatsQuery::new("shop", today - 5 * DAY_MS, today + DAY_MS);
+    let before = store
+        .stats_traffic(longer(), Interval::Day)
+        .await
+        .unwrap()
+        .totals;
+    assert_eq!((before.visitors, before.pageviews), (2, 3), "{before:?}");
+    let again = store.stats_traffic(longer(), Interval::Day).await.unwrap();
+    assert_eq!(again.totals, before, "the kept digest answers alike");
+    forget(store, "a3").await;
+    let after = store
+        .stats_traffic(longer(), Interval::Day)
+        .await
+        .unwrap()
+        .totals;
+    assert_eq!((after.visitors, after.pageviews), (1, 1), "{after:?}");
+    let pages = store
+        .stats_top(longer(), Dimension::Page, 10)
+        .await
+        .unwrap();
+    assert!(pages.rows.iter().all(|r| r.value != "/old"), "{pages:?}");
     store.close();
 }
 

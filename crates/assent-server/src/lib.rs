@@ -273,7 +273,7 @@ impl Collector {
             let metrics = metrics.clone();
             Box::new(move |stats: &assent_store::CommitStats| metrics.committed(stats))
         };
-        let mut store = stores::open(&settings, Some(on_commit))?;
+        let mut store = stores::open(&settings, Some(on_commit), stores::Purpose::Collector)?;
         // With a queue, ingest goes to the log; everything else to the shared store.
         if let Some(queue) = &settings.queue {
             let events_waiting = settings.queue_capacity.saturating_mul(64);

@@ -9,10 +9,20 @@ use assent_store::{CommitHook, SqliteStore, Store, StoreError, StoreOptions};
 
 use crate::config::{Settings, StoreBackend};
 
+/// What a process opens its store for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `assent serve`: it answers the dashboard, whose statistics are kept ready.
+    Collector,
+    /// A command or a sink.
+    Other,
+}
+
 /// Opens the configuration's store. `on_commit` is called after each group commit.
 pub fn open(
     settings: &Settings,
     on_commit: Option<CommitHook>,
+    purpose: Purpose,
 ) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match &settings.store_backend {
         StoreBackend::Sqlite => Arc::new(SqliteStore::open(
@@ -27,7 +37,9 @@ pub fn open(
                 ..StoreOptions::default()
             },
         )?),
-        StoreBackend::Postgres { url } => Arc::new(open_postgres(settings, url, on_commit)?),
+        StoreBackend::Postgres { url } => {
+            Arc::new(open_postgres(settings, url, on_commit, purpose)?)
+        }
     })
 }
 
@@ -36,12 +48,14 @@ pub fn open_postgres(
     settings: &Settings,
     url: &str,
     on_commit: Option<CommitHook>,
+    purpose: Purpose,
 ) -> Result<PostgresStore, StoreError> {
     PostgresStore::open(PostgresOptions {
         durability: settings.durability,
         queue_capacity: settings.queue_capacity,
         on_commit,
         dedupe_window: settings.dedupe_window,
+        warm_statistics: purpose == Purpose::Collector,
         ..PostgresOptions::new(url, settings.keys_dir())
     })
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use assent_core::{EventType, StoredEvent};
 use assent_server::config::{Settings, StoreBackend};
+use assent_server::stores::Purpose;
 use assent_store::{Ack, AppendReport, SqliteStore, Store, StoreOptions};
 use clap::Args;
 use fastrand::Rng;
@@ -79,8 +80,18 @@ pub fn run(args: DemoData) -> ExitCode {
     let outcome = runtime.block_on(fill(store.as_ref(), &project, &args));
     let built = match &store {
         DemoStore::Sqlite(sqlite) => sqlite.build_closed_statistics().map(drop),
-        // Collectors on PostgreSQL digest the days when first asked.
-        DemoStore::Shared(_) => Ok(()),
+        // Asking for the period digests its closed days and keeps them in PostgreSQL.
+        DemoStore::Shared(shared) => {
+            let today = now_ms().div_euclid(DAY_MS);
+            let period = assent_store::stats::StatsQuery::new(
+                project.as_str(),
+                (today - i64::from(args.days) + 1) * DAY_MS,
+                (today + 1) * DAY_MS,
+            );
+            runtime
+                .block_on(shared.stats_traffic(period, assent_store::stats::Interval::Day))
+                .map(drop)
+        }
     };
     store.as_ref().close();
     match (outcome, built) {
@@ -131,7 +142,7 @@ fn open(settings: &Settings) -> Result<DemoStore, assent_store::StoreError> {
         )
         .map(|s| DemoStore::Sqlite(Box::new(s))),
         StoreBackend::Postgres { .. } => {
-            assent_server::stores::open(&settings, None).map(DemoStore::Shared)
+            assent_server::stores::open(&settings, None, Purpose::Other).map(DemoStore::Shared)
         }
     }
 }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use assent_server::config::Settings;
 use assent_server::retention_sweeper;
+use assent_server::stores::Purpose;
 use assent_store::audit::{AuditAction, AuditEntry};
 use assent_store::deletion::DeletionRequest;
 use assent_store::retention::NothingExpired;
@@ -74,7 +75,7 @@ pub(crate) fn open_store(settings: &Settings) -> Result<std::sync::Arc<dyn Store
     let mut settings = settings.clone();
     // A command waits longer than ingest for a lock held by the running collector.
     settings.busy_timeout_ms = settings.busy_timeout_ms.max(5000);
-    assent_server::stores::open(&settings, None).map_err(|e| {
+    assent_server::stores::open(&settings, None, Purpose::Other).map_err(|e| {
         eprintln!("assent: {e}");
         ExitCode::FAILURE
     })

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use assent_server::config::StoreBackend;
+use assent_server::stores::Purpose;
 
 pub fn run(config: &Path) -> ExitCode {
     crate::init_logging();
@@ -21,7 +22,7 @@ pub fn run(config: &Path) -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let store = match assent_server::stores::open_postgres(&settings, url, None) {
+    let store = match assent_server::stores::open_postgres(&settings, url, None, Purpose::Other) {
         Ok(store) => Arc::new(store),
         Err(e) => {
             eprintln!("assent: {e}");

@@ -20,7 +20,7 @@ use super::record::{EventRecord, Reader, Strings};
 use crate::partition::{self, PartitionDay};
 
 /// Bumped whenever the digest's layout or meaning changes: older ones are built again.
-const FORMAT: i64 = 1;
+pub(crate) const FORMAT: i64 = 1;
 
 /// How often a live day's digest is rebuilt at most, once it holds this many events.
 const LIVE_REBUILD_EVERY: Duration = Duration::from_secs(2);

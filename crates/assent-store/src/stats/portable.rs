@@ -51,6 +51,25 @@ impl StatsDay {
     }
 }
 
+impl StatsDay {
+    /// The version of the digest's layout and meaning: a kept digest of another format is
+    /// built again from its rows.
+    pub const FORMAT: i64 = super::engine::FORMAT;
+
+    /// The digest as bytes, to keep beside the day's rows ([`StatsDay::FORMAT`] with them).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(&*self.0).expect("a digest serialises")
+    }
+
+    /// A digest kept with [`StatsDay::to_bytes`] (of the current format); `None` if the bytes
+    /// are not one.
+    pub fn from_bytes(bytes: &[u8]) -> Option<StatsDay> {
+        let mut digest: DayDigest = postcard::from_bytes(bytes).ok()?;
+        digest.strings.reindex();
+        Some(StatsDay(Arc::new(digest)))
+    }
+}
+
 impl std::fmt::Debug for StatsDay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StatsDay")
