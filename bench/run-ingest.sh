@@ -5,6 +5,7 @@
 # per mode: requests or events per second, latency, the collector's CPU time per event, and its
 # share of the echo's rate.
 #   bench/run-ingest.sh [seconds]
+#   SINGLE_CONNECTIONS="64 96 128" bench/run-ingest.sh   single events at each count (default 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -29,6 +30,8 @@ mode() {
   awk -v c="$cpu" -v n="$events" -v a="$(echo "$out" | rate)" -v e="$(echo "$echo_out" | rate)" \
     'BEGIN { printf "  assent: %.1f us of CPU per event (%d events stored); %.0f%% of the echo\n", 1e6 * c / n, n, 100 * a / e }'
 }
-mode "single events, 64 connections" --mode single --connections 64
+for n in ${SINGLE_CONNECTIONS:-64}; do
+  mode "single events, $n connections" --mode single --connections "$n"
+done
 mode "50-event batches, ordered ids" --mode batch --batch-size 50 --connections 32
 mode "50-event batches, random UUID v4 ids" --mode batch --batch-size 50 --connections 32 --ids random
