@@ -7,8 +7,8 @@
 //! raised by a deletion that removes rows of the day, in its own transaction, which also drops
 //! the kept digest; and by rows that arrive late). A collector keeps the digests it read in
 //! memory and asks only for the versions at each question. Today's and yesterday's rows are
-//! read again once their digest is [`LIVE_REFRESH`] old (or their version moved): the
-//! dashboard is at most that far behind.
+//! read again once their digest is [`LIVE_REFRESH`] old, or ten times as old as its read took
+//! on a busy day (or when their version moved): the dashboard is at most that far behind.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -24,8 +24,13 @@ use crate::append::day_of;
 use crate::text::pg;
 use crate::{commit_error, read_error, Shared};
 
-/// How old the digest of a day still received into may be.
+/// How old the digest of a day still received into may be, at least.
 pub(crate) const LIVE_REFRESH: Duration = Duration::from_secs(5);
+
+/// A day still received into is read again only after this many times as long as its last
+/// read took: reading a busy day's rows costs seconds, and a dashboard left open must not
+/// keep a core busy with it.
+const LIVE_READ_SHARE: u32 = 10;
 
 /// Rows handed to the digest at a time, off the runtime's async work.
 const ROWS_PER_STEP: usize = 4096;
@@ -35,6 +40,8 @@ const DAY_MS: i64 = 86_400_000;
 struct Cached {
     day: StatsDay,
     read_at: Instant,
+    /// How long reading it took.
+    read_took: Duration,
     version: i64,
 }
 
@@ -96,10 +103,12 @@ pub(crate) async fn days(shared: &Shared, query: &StatsQuery) -> Result<Vec<Stat
     for (day, version) in held {
         let key = (day, project.clone());
         let live = day >= received_into;
-        let fresh = cache
-            .get(&key)
-            .is_some_and(|c| c.version == version && (!live || c.read_at.elapsed() < LIVE_REFRESH));
+        let fresh = cache.get(&key).is_some_and(|c| {
+            let refresh = LIVE_REFRESH.max(c.read_took * LIVE_READ_SHARE);
+            c.version == version && (!live || c.read_at.elapsed() < refresh)
+        });
         if !fresh {
+            let started = Instant::now();
             let digest = if live {
                 read_day(&client, day, &project).await?
             } else {
@@ -110,6 +119,7 @@ pub(crate) async fn days(shared: &Shared, query: &StatsQuery) -> Result<Vec<Stat
                 Cached {
                     day: digest,
                     read_at: Instant::now(),
+                    read_took: started.elapsed(),
                     version,
                 },
             );
