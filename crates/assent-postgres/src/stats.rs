@@ -20,7 +20,7 @@ use futures_util::{pin_mut, TryStreamExt};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::GenericClient;
 
-use crate::append::day_of;
+use crate::append::{day_of, DAY_MS};
 use crate::text::pg;
 use crate::{commit_error, read_error, Shared};
 
@@ -34,8 +34,6 @@ const LIVE_READ_SHARE: u32 = 10;
 
 /// Rows handed to the digest at a time, off the runtime's async work.
 const ROWS_PER_STEP: usize = 4096;
-
-const DAY_MS: i64 = 86_400_000;
 
 struct Cached {
     day: StatsDay,
@@ -77,7 +75,7 @@ pub(crate) async fn day_changed(
 
 /// The digests of the days that may hold visits of `query`'s period.
 pub(crate) async fn days(shared: &Shared, query: &StatsQuery) -> Result<Vec<StatsDay>, StoreError> {
-    let range = portable::days_of(query);
+    let range = portable::days_of(query.from_ms, query.to_ms);
     let (first, last) = (*range.start() as i32, *range.end() as i32);
     let project = pg(&query.project).into_owned();
     let mut client = shared.client().await?;

@@ -25,22 +25,30 @@ pub fn open(
     purpose: Purpose,
 ) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match &settings.store_backend {
-        StoreBackend::Sqlite => Arc::new(SqliteStore::open(
-            &settings.data_dir,
-            StoreOptions {
-                durability: settings.durability,
-                queue_capacity: settings.queue_capacity,
-                on_commit,
-                busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
-                keys_dir: Some(settings.keys_dir()),
-                dedupe_window: settings.dedupe_window,
-                ..StoreOptions::default()
-            },
-        )?),
+        StoreBackend::Sqlite => Arc::new(open_sqlite(settings, on_commit)?),
         StoreBackend::Postgres { url } => {
             Arc::new(open_postgres(settings, url, on_commit, purpose)?)
         }
     })
+}
+
+/// The embedded SQLite store of a configuration (whichever its backend), as itself.
+pub fn open_sqlite(
+    settings: &Settings,
+    on_commit: Option<CommitHook>,
+) -> Result<SqliteStore, StoreError> {
+    SqliteStore::open(
+        &settings.data_dir,
+        StoreOptions {
+            durability: settings.durability,
+            queue_capacity: settings.queue_capacity,
+            on_commit,
+            busy_timeout: std::time::Duration::from_millis(settings.busy_timeout_ms),
+            keys_dir: Some(settings.keys_dir()),
+            dedupe_window: settings.dedupe_window,
+            ..StoreOptions::default()
+        },
+    )
 }
 
 /// The shared PostgreSQL store of a configuration whose backend it is (sinks write to it).

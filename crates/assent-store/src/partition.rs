@@ -67,7 +67,8 @@ impl PartitionDay {
 
 /// A partition's tables. `dedupe_ts` is the client's own timestamp (0 when it sent none);
 /// `events_json` shows each event whole, as exports return it.
-const SCHEMA: &str = "
+const SCHEMA: &str = concat!(
+    "
 CREATE TABLE IF NOT EXISTS events (
     id           INTEGER PRIMARY KEY,
     project      TEXT NOT NULL,
@@ -95,23 +96,9 @@ CREATE TABLE IF NOT EXISTS projects (
     events     INTEGER NOT NULL DEFAULT 0,
     suppressed INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-CREATE VIEW IF NOT EXISTS events_json AS SELECT id, project, json_patch(payload, json_object(
-    'messageId', message_id,
-    'type', type,
-    'event', CASE WHEN type = 'track' THEN event END,
-    'name', CASE WHEN type IN ('page', 'screen') THEN event END,
-    'anonymousId', anonymous_id,
-    'userId', user_id,
-    'groupId', group_id,
-    'sessionId', session_id,
-    'sequence', sequence,
-    'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch'),
-    'sentAt', strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch'),
-    'receivedAt', strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch'),
-    'ip', ip,
-    'visitorHash', visitor_hash)) AS event
-FROM events;
-";
+CREATE VIEW IF NOT EXISTS events_json AS ",
+    events_json_select!()
+);
 
 /// Built once a partition is no longer written to (`indexer.rs`).
 pub(crate) const SUBJECT_INDEXES: &str = "

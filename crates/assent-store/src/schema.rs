@@ -51,25 +51,13 @@ const MIGRATIONS: &[&str] = &[
     // v3: cookieless unique visitors. Each day's random salt lives here for 48 hours, then is
     // deleted (until v5 moved them out of the store). And `events_json`: each event whole, Segment-shaped, as
     // exports return it (NULL columns are left out).
-    "ALTER TABLE events ADD COLUMN visitor_hash TEXT;
+    concat!(
+        "ALTER TABLE events ADD COLUMN visitor_hash TEXT;
     CREATE TABLE visitor_salts (day INTEGER PRIMARY KEY, salt BLOB NOT NULL);
     DROP VIEW IF EXISTS events_json;
-    CREATE VIEW events_json AS SELECT id, project, json_patch(payload, json_object(
-        'messageId', message_id,
-        'type', type,
-        'event', CASE WHEN type = 'track' THEN event END,
-        'name', CASE WHEN type IN ('page', 'screen') THEN event END,
-        'anonymousId', anonymous_id,
-        'userId', user_id,
-        'groupId', group_id,
-        'sessionId', session_id,
-        'sequence', sequence,
-        'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch'),
-        'sentAt', strftime('%Y-%m-%dT%H:%M:%fZ', sent_at / 1000.0, 'unixepoch'),
-        'receivedAt', strftime('%Y-%m-%dT%H:%M:%fZ', received_at / 1000.0, 'unixepoch'),
-        'ip', ip,
-        'visitorHash', visitor_hash)) AS event
-    FROM events;",
+    CREATE VIEW events_json AS ",
+        events_json_select!()
+    ),
     // v4: privacy operations. The identity graph links identifiers seen together
     // (identify, alias, any event carrying both); a subject is a connected set of them.
     // Suppressed identifiers and audit subjects are keyed HMACs (subject_hash.rs), never plain.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use assent_core::{EventType, StoredEvent};
 use assent_server::config::{Settings, StoreBackend};
 use assent_server::stores::Purpose;
-use assent_store::{Ack, AppendReport, SqliteStore, Store, StoreOptions};
+use assent_store::{Ack, AppendReport, SqliteStore, Store};
 use clap::Args;
 use fastrand::Rng;
 use serde_json::json;
@@ -131,16 +131,8 @@ fn open(settings: &Settings) -> Result<DemoStore, assent_store::StoreError> {
     // Made-up data: a crash loses nothing that cannot be made again.
     settings.durability = assent_store::Durability::Normal;
     match &settings.store_backend {
-        StoreBackend::Sqlite => SqliteStore::open(
-            &settings.data_dir,
-            StoreOptions {
-                durability: settings.durability,
-                keys_dir: Some(settings.keys_dir()),
-                dedupe_window: settings.dedupe_window,
-                ..StoreOptions::default()
-            },
-        )
-        .map(|s| DemoStore::Sqlite(Box::new(s))),
+        StoreBackend::Sqlite => assent_server::stores::open_sqlite(&settings, None)
+            .map(|s| DemoStore::Sqlite(Box::new(s))),
         StoreBackend::Postgres { .. } => {
             assent_server::stores::open(&settings, None, Purpose::Other).map(DemoStore::Shared)
         }

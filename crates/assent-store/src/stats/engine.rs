@@ -105,11 +105,10 @@ impl StatsEngine {
         now_ms: i64,
     ) -> rusqlite::Result<Vec<Arc<DayDigest>>> {
         self.notice_privacy_work()?;
-        let first = PartitionDay(PartitionDay::of_ms(from_ms).0 - 1);
-        let last = PartitionDay(PartitionDay::of_ms(to_ms - 1).0 + 1);
+        let days = super::portable::days_of(from_ms, to_ms);
         partition::list(&self.dir)
             .into_iter()
-            .filter(|d| *d >= first && *d <= last)
+            .filter(|d| days.contains(&d.0))
             .map(|day| {
                 if closed(day, now_ms) {
                     self.closed_digest(day)

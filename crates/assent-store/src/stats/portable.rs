@@ -111,13 +111,12 @@ impl DayBuilder {
     }
 }
 
-/// The days whose rows may hold visits of `query`'s period: a day either side of it, since
-/// rows are kept by the day they were received, and late events arrive the next day.
-pub fn days_of(query: &StatsQuery) -> RangeInclusive<i64> {
-    const DAY_MS: i64 = 86_400_000;
-    let first = query.from_ms.div_euclid(DAY_MS) - 1;
-    let last = (query.to_ms - 1).div_euclid(DAY_MS) + 1;
-    first..=last
+/// The days (since 1970) whose rows may hold visits of the period `[from_ms, to_ms)`: a day
+/// either side of it, since rows are kept by the day they were received, and late events
+/// arrive the next day.
+pub fn days_of(from_ms: i64, to_ms: i64) -> RangeInclusive<i64> {
+    let day = |ms| crate::partition::PartitionDay::of_ms(ms).0;
+    day(from_ms) - 1..=day(to_ms - 1) + 1
 }
 
 fn digests(days: &[StatsDay]) -> Vec<Arc<DayDigest>> {
