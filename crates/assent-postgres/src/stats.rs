@@ -78,6 +78,9 @@ pub(crate) async fn days(shared: &Shared, query: &StatsQuery) -> Result<Vec<Stat
     let range = portable::days_of(query.from_ms, query.to_ms);
     let (first, last) = (*range.start() as i32, *range.end() as i32);
     let project = pg(&query.project).into_owned();
+    // The versions are read under the lock: read before it, they could predate a deletion
+    // that finished while another question held it.
+    let mut cache = shared.stats.days.lock().await;
     let mut client = shared.client().await?;
     let held: Vec<(i32, i64)> = client
         .query(
@@ -93,7 +96,6 @@ pub(crate) async fn days(shared: &Shared, query: &StatsQuery) -> Result<Vec<Stat
         .collect();
     let received_into = day_of(crate::now_ms()) - 1;
 
-    let mut cache = shared.stats.days.lock().await;
     cache.retain(|(day, p), _| {
         p != &project || *day < first || *day > last || held.iter().any(|(d, _)| d == day)
     });
